@@ -1,0 +1,55 @@
+import { Type } from '@sinclair/typebox';
+
+// Config fragments that several apps share. An app composes its schema from these
+// (Type.Composite) plus its own keys. Defaults equal deploy/local/stack.env.
+
+const Port = (def: number) => Type.Integer({ minimum: 0, maximum: 65535, default: def });
+
+export const LoggingConfig = Type.Object({
+  LOG_LEVEL: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+    { default: 'info' },
+  ),
+});
+
+export const KafkaConfig = Type.Object({
+  /** Comma-separated host:port list. */
+  KAFKA_BROKERS: Type.String({ minLength: 1, default: '127.0.0.1:19092' }),
+  KAFKA_CLIENT_ID: Type.String({ minLength: 1, default: 'mailroom' }),
+  /** Partitions of the topics the project creates (>= the instances of any consumer group). */
+  KAFKA_TOPIC_PARTITIONS: Type.Integer({ minimum: 1, default: 6 }),
+  /** 1 locally, 3 in production. */
+  KAFKA_REPLICATION_FACTOR: Type.Integer({ minimum: 1, default: 1 }),
+});
+
+export const DatabaseConfig = Type.Object({
+  DATABASE_URL: Type.String({
+    minLength: 1,
+    default: 'postgres://postgres@127.0.0.1:5432/mailroom',
+  }),
+  DATABASE_POOL_MAX: Type.Integer({ minimum: 1, default: 10 }),
+});
+
+export const SmtpConfig = Type.Object({
+  SMTP_HOST: Type.String({ default: '127.0.0.1' }),
+  SMTP_PORT: Port(13025),
+});
+
+export const ImapConfig = Type.Object({
+  IMAP_HOST: Type.String({ default: '127.0.0.1' }),
+  IMAP_PORT: Port(13143),
+});
+
+/** Port of the /metrics + /health server of an app (0 = pick a free one). */
+export const metricsPort = (def: number) => Type.Object({ METRICS_PORT: Port(def) });
+
+/** The default ports of the apps, as the local stack's Prometheus scrapes them. */
+export const APP_PORTS = {
+  'intake-api': 18080,
+  'imap-poller': 19101,
+  'ticket-store': 19102,
+  categorizer: 19103,
+  router: 19104,
+  notifier: 19105,
+  analytics: 19106,
+} as const;
