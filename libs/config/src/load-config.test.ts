@@ -1,7 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Type } from '@sinclair/typebox';
-import { APP_PORTS, ConfigError, DatabaseConfig, KafkaConfig, loadConfig, SmtpConfig } from './index.js';
+import {
+  APP_PORTS,
+  ConfigError,
+  DatabaseConfig,
+  KafkaConfig,
+  loadConfig,
+  SmtpConfig,
+} from './index.js';
 
 const Schema = Type.Composite([
   KafkaConfig,
@@ -39,7 +46,10 @@ describe('loadConfig', () => {
 });
 
 describe('defaults agree with deploy/local/stack.env', () => {
-  const stackEnv = readFileSync(new URL('../../../deploy/local/stack.env', import.meta.url), 'utf8');
+  const stackEnv = readFileSync(
+    new URL('../../../deploy/local/stack.env', import.meta.url),
+    'utf8',
+  );
   const value = (name: string) => {
     const m = stackEnv.match(new RegExp(`\\$\\{${name}:=([^}]+)\\}`));
     if (!m?.[1]) throw new Error(`${name} not in stack.env`);

@@ -2,7 +2,10 @@
 import { loadConfig, Type } from '@mailroom/config';
 import { migrate } from './migrate.js';
 
-const config = loadConfig(Type.Object({ DATABASE_URL: Type.String({ minLength: 1 }) }), process.env);
+const config = loadConfig(
+  Type.Object({ DATABASE_URL: Type.String({ minLength: 1 }) }),
+  process.env,
+);
 const [direction = 'up', count] = process.argv.slice(2);
 if (direction !== 'up' && direction !== 'down') {
   console.error('usage: migrate-cli [up|down] [count]');

@@ -1,5 +1,7 @@
 import { fileURLToPath } from 'node:url';
-import { runner, type RunMigration } from 'node-pg-migrate';
+import { runner } from 'node-pg-migrate';
+
+type RunMigration = Awaited<ReturnType<typeof runner>>[number];
 
 /** The project's migrations: plain SQL files with `-- Up Migration` / `-- Down Migration`. */
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta.url));
@@ -10,6 +12,8 @@ export interface MigrateOptions {
   /** How many migrations to apply or revert; all pending ones by default (up), one (down). */
   count?: number;
   dir?: string;
+  /** Schema to migrate (public by default); its migrations table lives there too. */
+  schema?: string;
   log?: (msg: string) => void;
 }
 
@@ -25,6 +29,7 @@ export async function migrate(options: MigrateOptions): Promise<RunMigration[]> 
     direction,
     count: options.count ?? (direction === 'up' ? Infinity : 1),
     migrationsTable: 'pgmigrations',
+    schema: options.schema ?? 'public',
     checkOrder: true,
     singleTransaction: true,
     log: options.log ?? (() => undefined),

@@ -1,0 +1,240 @@
+import type { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
+import type { Logger } from 'pino';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { classifyError, errorCode } from './errors.js';
+import type { MailroomProducer } from './producer.js';
+
+export interface ConsumedRecord {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string | null;
+  value: Buffer | null;
+  headers: Record<string, string>;
+  timestamp: string;
+}
+
+export type RecordHandler = (record: ConsumedRecord) => Promise<void>;
+
+export interface ConsumerOptions {
+  kafka: Kafka;
+  groupId: string;
+  topics: string[];
+  handler: RecordHandler;
+  /** Sends dead letters to `<topic>.dlq`. */
+  producer: MailroomProducer;
+  logger: Logger;
+  registry: Registry;
+  fromBeginning?: boolean;
+  /** Attempts for errors of unknown kind before the record is dead-lettered. */
+  maxAttempts?: number;
+  backoffInitialMs?: number;
+  backoffMaxMs?: number;
+  /** Partitions handled in parallel (records of one partition stay in order). */
+  partitionsConsumedConcurrently?: number;
+  sessionTimeoutMs?: number;
+}
+
+export interface RunningConsumer {
+  /** Stops fetching, lets the record in hand finish, commits what is done. */
+  stop(): Promise<void>;
+  raw: Consumer;
+}
+
+export const dlqTopicOf = (topic: string) => `${topic}.dlq`;
+
+function headersOf(h: IHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h ?? {})) {
+    if (v === undefined) continue;
+    const first = Array.isArray(v) ? v[0] : v;
+    if (first !== undefined) out[k] = first.toString();
+  }
+  return out;
+}
+
+function consumerMetrics(registry: Registry) {
+  const get = <T>(name: string, make: () => T): T =>
+    (registry.getSingleMetric(name) as T | undefined) ?? make();
+  return {
+    records: get(
+      'mailroom_consumer_records_total',
+      () =>
+        new Counter({
+          name: 'mailroom_consumer_records_total',
+          help: 'Records handled by a consumer group, by outcome (processed, retried, dead_lettered).',
+          labelNames: ['group', 'topic', 'outcome'],
+          registers: [registry],
+        }),
+    ),
+    duration: get(
+      'mailroom_consumer_processing_seconds',
+      () =>
+        new Histogram({
+          name: 'mailroom_consumer_processing_seconds',
+          help: 'Time to handle one record, retries included.',
+          labelNames: ['group', 'topic'],
+          buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+          registers: [registry],
+        }),
+    ),
+    lag: get(
+      'mailroom_consumer_lag',
+      () =>
+        new Gauge({
+          name: 'mailroom_consumer_lag',
+          help: 'Records behind the partition high watermark, seen at the last batch.',
+          labelNames: ['group', 'topic', 'partition'],
+          registers: [registry],
+        }),
+    ),
+  };
+}
+
+/**
+ * The consumer loop of every app: at-least-once, offsets resolved only after the
+ * handler's effect, bounded retries with capped exponential backoff and jitter, dead
+ * letters with the reason and source coordinates, graceful stop.
+ */
+export async function runConsumer(options: ConsumerOptions): Promise<RunningConsumer> {
+  const { kafka, groupId, handler, producer, registry } = options;
+  const log = options.logger.child({ component: 'consumer', group: groupId });
+  const maxAttempts = options.maxAttempts ?? 5;
+  const initial = options.backoffInitialMs ?? 200;
+  const max = options.backoffMaxMs ?? 10_000;
+  const metrics = consumerMetrics(registry);
+  let stopping = false;
+  let wake: (() => void) | undefined;
+
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, ms);
+      wake = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+  const backoff = (attempt: number) =>
+    Math.min(max, initial * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2);
+
+  const deadLetter = async (record: ConsumedRecord, message: KafkaMessage, err: unknown) => {
+    const reason = err instanceof Error ? err.message : String(err);
+    await producer.send(dlqTopicOf(record.topic), [
+      {
+        key: message.key,
+        value: message.value,
+        headers: {
+          ...message.headers,
+          'x-error-code': errorCode(err),
+          'x-error-message': reason.slice(0, 2000),
+          'x-source-topic': record.topic,
+          'x-source-partition': String(record.partition),
+          'x-source-offset': record.offset,
+          'x-consumer-group': groupId,
+          'x-failed-at': new Date().toISOString(),
+        },
+      },
+    ]);
+    metrics.records.inc({ group: groupId, topic: record.topic, outcome: 'dead_lettered' });
+    log.warn(
+      {
+        topic: record.topic,
+        partition: record.partition,
+        offset: record.offset,
+        code: errorCode(err),
+        reason,
+      },
+      'record dead-lettered',
+    );
+  };
+
+  /** Returns false when the loop must stop before this record is done. */
+  const handle = async (
+    record: ConsumedRecord,
+    message: KafkaMessage,
+    heartbeat: () => Promise<void>,
+  ) => {
+    const end = metrics.duration.startTimer({ group: groupId, topic: record.topic });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await handler(record);
+        metrics.records.inc({ group: groupId, topic: record.topic, outcome: 'processed' });
+        end();
+        return true;
+      } catch (err) {
+        const verdict = classifyError(err);
+        if (verdict === 'permanent' || (verdict === 'unknown' && attempt >= maxAttempts)) {
+          await deadLetter(record, message, err);
+          end();
+          return true;
+        }
+        metrics.records.inc({ group: groupId, topic: record.topic, outcome: 'retried' });
+        log.warn(
+          { err, attempt, verdict, offset: record.offset, partition: record.partition },
+          'record failed, retrying',
+        );
+        if (stopping) return false;
+        await sleep(backoff(attempt));
+        if (stopping) return false;
+        await heartbeat().catch(() => undefined);
+      }
+    }
+  };
+
+  const consumer = kafka.consumer({
+    groupId,
+    sessionTimeout: options.sessionTimeoutMs ?? 30_000,
+    heartbeatInterval: 3_000,
+    allowAutoTopicCreation: false,
+    retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10_000 },
+  });
+  await consumer.connect();
+  await consumer.subscribe({
+    topics: options.topics,
+    fromBeginning: options.fromBeginning ?? true,
+  });
+  await consumer.run({
+    autoCommit: true,
+    eachBatchAutoResolve: false,
+    partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
+    eachBatch: async (payload: EachBatchPayload) => {
+      const { batch } = payload;
+      const heartbeat = () => payload.heartbeat();
+      for (const message of batch.messages) {
+        if (!payload.isRunning() || payload.isStale() || stopping) break;
+        const record: ConsumedRecord = {
+          topic: batch.topic,
+          partition: batch.partition,
+          offset: message.offset,
+          key: message.key?.toString() ?? null,
+          value: message.value,
+          headers: headersOf(message.headers),
+          timestamp: message.timestamp,
+        };
+        if (!(await handle(record, message, heartbeat))) break;
+        payload.resolveOffset(message.offset);
+        await heartbeat();
+      }
+      await payload.commitOffsetsIfNecessary();
+      const last = batch.messages.at(-1);
+      if (last) {
+        const lag = Math.max(0, Number(batch.highWatermark) - Number(last.offset) - 1);
+        metrics.lag.set(
+          { group: groupId, topic: batch.topic, partition: String(batch.partition) },
+          lag,
+        );
+      }
+    },
+  });
+  log.info({ topics: options.topics }, 'consumer running');
+
+  return {
+    raw: consumer,
+    stop: async () => {
+      stopping = true;
+      wake?.();
+      await consumer.disconnect();
+      log.info('consumer stopped');
+    },
+  };
+}

@@ -1,0 +1,24 @@
+export { createKafka, parseBrokers, type KafkaClientOptions } from './client.js';
+export { ensureTopics, type TopicSpec } from './topics.js';
+export {
+  createProducer,
+  type MailroomProducer,
+  type Message,
+  type ProducerOptions,
+} from './producer.js';
+export {
+  runConsumer,
+  dlqTopicOf,
+  type ConsumedRecord,
+  type ConsumerOptions,
+  type RecordHandler,
+  type RunningConsumer,
+} from './consumer.js';
+export {
+  ProcessingError,
+  permanentError,
+  transientError,
+  classifyError,
+  errorCode,
+  type ErrorVerdict,
+} from './errors.js';

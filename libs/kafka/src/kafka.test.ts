@@ -1,0 +1,180 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Registry } from 'prom-client';
+import { stackEnv, testLogger, unique, waitFor } from '../../../test/support/env.js';
+import {
+  createKafka,
+  createProducer,
+  dlqTopicOf,
+  ensureTopics,
+  parseBrokers,
+  permanentError,
+  runConsumer,
+  transientError,
+  type ConsumedRecord,
+  type MailroomProducer,
+} from './index.js';
+
+const logger = testLogger();
+const kafka = createKafka({
+  brokers: parseBrokers(stackEnv('KAFKA_BROKERS')),
+  clientId: 'test',
+  logger,
+});
+let producer: MailroomProducer;
+
+beforeAll(async () => {
+  producer = await createProducer(kafka);
+});
+afterAll(async () => {
+  await producer.disconnect();
+});
+
+async function topicPair(partitions = 3) {
+  const topic = unique('test.kafka');
+  await ensureTopics(kafka, [
+    { topic, partitions, replicationFactor: 1 },
+    { topic: dlqTopicOf(topic), partitions: 1, replicationFactor: 1 },
+  ]);
+  return topic;
+}
+
+describe('ensureTopics', () => {
+  it('creates topics with the configured partitions and grows them, idempotently', async () => {
+    const topic = await topicPair(2);
+    await ensureTopics(kafka, [{ topic, partitions: 4, replicationFactor: 1 }]);
+    await ensureTopics(kafka, [{ topic, partitions: 4, replicationFactor: 1 }]);
+    const admin = kafka.admin();
+    await admin.connect();
+    const meta = await admin.fetchTopicMetadata({ topics: [topic] });
+    await admin.disconnect();
+    expect(meta.topics[0]?.partitions).toHaveLength(4);
+  });
+});
+
+describe('runConsumer', () => {
+  it('delivers produced records through a consumer group, in order per key', async () => {
+    const topic = await topicPair();
+    const seen: ConsumedRecord[] = [];
+    const consumer = await runConsumer({
+      kafka,
+      producer,
+      logger,
+      registry: new Registry(),
+      groupId: unique('g'),
+      topics: [topic],
+      handler: async (r) => void seen.push(r),
+    });
+    const messages = Array.from({ length: 30 }, (_, i) => ({
+      key: `k${i % 3}`,
+      value: JSON.stringify({ i }),
+      headers: { 'x-test': 'yes' },
+    }));
+    await producer.send(topic, messages);
+    await waitFor(() => seen.length >= 30, { what: '30 records' });
+    await consumer.stop();
+    expect(seen).toHaveLength(30);
+    expect(seen[0]?.headers['x-test']).toBe('yes');
+    for (const key of ['k0', 'k1', 'k2']) {
+      const order = seen
+        .filter((r) => r.key === key)
+        .map((r) => JSON.parse(r.value!.toString()).i as number);
+      expect(order).toEqual([...order].sort((a, b) => a - b));
+    }
+  });
+
+  it('commits what was handled: a restarted group resumes after the last record', async () => {
+    const topic = await topicPair(1);
+    const groupId = unique('g');
+    const first: string[] = [];
+    let c = await runConsumer({
+      kafka,
+      producer,
+      logger,
+      registry: new Registry(),
+      groupId,
+      topics: [topic],
+      handler: async (r) => void first.push(r.value!.toString()),
+    });
+    await producer.send(topic, [{ value: 'a' }, { value: 'b' }]);
+    await waitFor(() => first.length === 2, { what: 'first two' });
+    await c.stop();
+    await producer.send(topic, [{ value: 'c' }]);
+    const second: string[] = [];
+    c = await runConsumer({
+      kafka,
+      producer,
+      logger,
+      registry: new Registry(),
+      groupId,
+      topics: [topic],
+      handler: async (r) => void second.push(r.value!.toString()),
+    });
+    await waitFor(() => second.length >= 1, { what: 'resumed record' });
+    await new Promise((r) => setTimeout(r, 500));
+    await c.stop();
+    expect(first).toEqual(['a', 'b']);
+    expect(second).toEqual(['c']);
+  });
+
+  it('retries transient faults, dead-letters bad records with reason and coordinates', async () => {
+    const topic = await topicPair(1);
+    const registry = new Registry();
+    let transientLeft = 2;
+    const handled: string[] = [];
+    const consumer = await runConsumer({
+      kafka,
+      producer,
+      logger,
+      registry,
+      groupId: unique('g'),
+      topics: [topic],
+      backoffInitialMs: 10,
+      maxAttempts: 2,
+      handler: async (r) => {
+        const v = r.value!.toString();
+        if (v === 'poison') throw permanentError('BAD_RECORD', 'field x is missing');
+        if (v === 'bug') throw new TypeError('cannot read y of undefined');
+        if (v === 'flaky' && transientLeft-- > 0)
+          throw transientError('DB_DOWN', 'database restarting');
+        handled.push(v);
+      },
+    });
+    await producer.send(topic, [
+      { value: 'ok1' },
+      { value: 'poison' },
+      { value: 'flaky' },
+      { value: 'bug' },
+      { value: 'ok2' },
+    ]);
+    await waitFor(() => handled.length === 3, { what: 'three handled' });
+
+    const dead: ConsumedRecord[] = [];
+    const dlq = await runConsumer({
+      kafka,
+      producer,
+      logger,
+      registry: new Registry(),
+      groupId: unique('g'),
+      topics: [dlqTopicOf(topic)],
+      handler: async (r) => void dead.push(r),
+    });
+    await waitFor(() => dead.length === 2, { what: 'two dead letters' });
+    await Promise.all([consumer.stop(), dlq.stop()]);
+
+    expect(handled).toEqual(['ok1', 'flaky', 'ok2']);
+    expect(dead.map((d) => d.value!.toString())).toEqual(['poison', 'bug']);
+    expect(dead[0]?.headers).toMatchObject({
+      'x-error-code': 'BAD_RECORD',
+      'x-error-message': 'field x is missing',
+      'x-source-topic': topic,
+      'x-source-partition': '0',
+      'x-source-offset': '1',
+    });
+    expect(dead[1]?.headers['x-error-message']).toContain('cannot read y');
+    const metrics = await registry.metrics();
+    expect(metrics).toMatch(
+      /mailroom_consumer_records_total\{[^}]*outcome="dead_lettered"[^}]*\} 2/,
+    );
+    expect(metrics).toMatch(/mailroom_consumer_records_total\{[^}]*outcome="processed"[^}]*\} 3/);
+  });
+});

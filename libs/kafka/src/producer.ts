@@ -1,0 +1,41 @@
+import { CompressionTypes, type Kafka, type Message, type Producer } from 'kafkajs';
+
+export type { Message };
+
+export interface ProducerOptions {
+  /** Compress batches (lz4/zstd need extra codecs in kafkajs; gzip is built in). */
+  compression?: 'none' | 'gzip';
+}
+
+export interface MailroomProducer {
+  /** Resolves once every record is acknowledged by all in-sync replicas (acks=all). */
+  send(topic: string, messages: Message[]): Promise<void>;
+  raw: Producer;
+  disconnect(): Promise<void>;
+}
+
+/**
+ * The idempotent producer (DESIGN.md: idempotent, acks=all). kafkajs requires one
+ * in-flight request per connection for idempotence; throughput comes from batching.
+ */
+export async function createProducer(
+  kafka: Kafka,
+  options: ProducerOptions = {},
+): Promise<MailroomProducer> {
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 5_000 },
+  });
+  await producer.connect();
+  const compression =
+    options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
+  return {
+    raw: producer,
+    send: async (topic, messages) => {
+      await producer.send({ topic, messages, acks: -1, compression });
+    },
+    disconnect: () => producer.disconnect(),
+  };
+}

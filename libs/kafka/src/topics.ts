@@ -1,0 +1,44 @@
+import type { Kafka } from 'kafkajs';
+
+export interface TopicSpec {
+  topic: string;
+  partitions: number;
+  replicationFactor: number;
+  /** Topic configs, e.g. { 'min.insync.replicas': '2', 'retention.ms': '604800000' }. */
+  configs?: Record<string, string>;
+}
+
+/**
+ * Creates the topics that are missing and adds partitions where a topic has fewer than
+ * configured (partitions never shrink). Safe to run from every process at start.
+ */
+export async function ensureTopics(kafka: Kafka, specs: TopicSpec[]): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = specs.filter((s) => !existing.has(s.topic));
+    if (missing.length > 0) {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((s) => ({
+          topic: s.topic,
+          numPartitions: s.partitions,
+          replicationFactor: s.replicationFactor,
+          configEntries: Object.entries(s.configs ?? {}).map(([name, value]) => ({ name, value })),
+        })),
+      });
+    }
+    const present = specs.filter((s) => existing.has(s.topic));
+    if (present.length > 0) {
+      const { topics } = await admin.fetchTopicMetadata({ topics: present.map((s) => s.topic) });
+      const grow = present.flatMap((s) => {
+        const count = topics.find((t) => t.name === s.topic)?.partitions.length ?? 0;
+        return count < s.partitions ? [{ topic: s.topic, count: s.partitions }] : [];
+      });
+      if (grow.length > 0) await admin.createPartitions({ topicPartitions: grow });
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}

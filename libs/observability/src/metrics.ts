@@ -1,0 +1,15 @@
+import { collectDefaultMetrics, Registry } from 'prom-client';
+
+export { Registry };
+
+/**
+ * A registry per app (never the global one), so several apps can run in one process
+ * (the embedded launcher) without clashing metric names. Default process metrics carry
+ * the app label; Prometheus adds job/instance.
+ */
+export function createMetricsRegistry(app: string): Registry {
+  const registry = new Registry();
+  registry.setDefaultLabels({ app });
+  collectDefaultMetrics({ register: registry, prefix: 'mailroom_' });
+  return registry;
+}
