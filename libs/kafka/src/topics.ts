@@ -1,4 +1,4 @@
-import type { Kafka } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 
 export interface TopicSpec {
   topic: string;
@@ -20,7 +20,9 @@ export async function ensureTopics(kafka: Kafka, specs: TopicSpec[]): Promise<vo
     const missing = specs.filter((s) => !existing.has(s.topic));
     if (missing.length > 0) {
       await admin.createTopics({
-        waitForLeaders: true,
+        // kafkajs's own wait gives up on UNKNOWN_TOPIC_OR_PARTITION, which a multi-broker
+        // cluster answers until metadata has spread: waitForLeaders below polls instead.
+        waitForLeaders: false,
         topics: missing.map((s) => ({
           topic: s.topic,
           numPartitions: s.partitions,
@@ -29,6 +31,10 @@ export async function ensureTopics(kafka: Kafka, specs: TopicSpec[]): Promise<vo
         })),
       });
     }
+    await waitForLeaders(
+      admin,
+      missing.map((s) => s.topic),
+    );
     const present = specs.filter((s) => existing.has(s.topic));
     if (present.length > 0) {
       const { topics } = await admin.fetchTopicMetadata({ topics: present.map((s) => s.topic) });
@@ -40,5 +46,24 @@ export async function ensureTopics(kafka: Kafka, specs: TopicSpec[]): Promise<vo
     }
   } finally {
     await admin.disconnect();
+  }
+}
+
+async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30_000): Promise<void> {
+  if (topics.length === 0) return;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const meta = await admin.fetchTopicMetadata({ topics });
+      const ready = meta.topics.every(
+        (t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0),
+      );
+      if (ready && meta.topics.length === topics.length) return;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`no leaders for ${topics.join(', ')} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
