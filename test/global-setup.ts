@@ -16,7 +16,7 @@ function stackIsUp(): boolean {
   }
 }
 
-export default function setup(): void {
+export default async function setup(): Promise<void> {
   const dataDir = process.env.MAILROOM_DATA_DIR ?? `${root}/.data`;
   const runtimeEnv = `${dataDir}/runtime.env`;
   if (!existsSync(runtimeEnv) || !stackIsUp()) {
@@ -30,4 +30,7 @@ export default function setup(): void {
   // Tests use their own database, never the one `npm start` runs on.
   process.env.DATABASE_URL = process.env.TEST_DATABASE_URL;
   process.env.MAILROOM_ROOT = root;
+  // Migrations added since the stack started apply before any test runs.
+  const { migrate } = await import('@mailroom/db');
+  await migrate({ url: process.env.DATABASE_URL! });
 }

@@ -1,0 +1,3 @@
+export { start, handleRecord } from './start.js';
+export { TicketStoreConfig } from './config.js';
+export { ticketIdOfSubmission } from './handle-submission.js';

@@ -1,0 +1,116 @@
+import { createPool } from '@mailroom/db';
+import { ALL_TOPICS, TOPICS, decodeEvent, type Envelope } from '@mailroom/events';
+import {
+  createKafka,
+  createProducer,
+  ensureTopics,
+  parseBrokers,
+  runConsumer,
+  type ConsumedRecord,
+} from '@mailroom/kafka';
+import {
+  createLogger,
+  createMetricsRegistry,
+  startOpsServer,
+  type Logger,
+} from '@mailroom/observability';
+import type pg from 'pg';
+import type { TicketStoreConfig } from './config.js';
+import { emit } from './emit.js';
+import { applyLifecycle } from './apply-lifecycle.js';
+import { handleEmail } from './handle-email.js';
+import { handleSubmission } from './handle-submission.js';
+import { handleUpdateCommand } from './handle-command.js';
+
+export interface StartOptions {
+  logger?: Logger;
+}
+
+/** Decides what a record means for the ticket state; returns the facts to emit. */
+export async function handleRecord(pool: pg.Pool, event: Envelope): Promise<Envelope[]> {
+  switch (event.type) {
+    case 'raw.api_submission':
+      return handleSubmission(pool, event.payload as Envelope<'raw.api_submission'>['payload']);
+    case 'raw.email_received':
+      return handleEmail(pool, event.payload as Envelope<'raw.email_received'>['payload']);
+    case 'command.update_ticket':
+      if (!event.ticketId) return [];
+      return handleUpdateCommand(
+        pool,
+        event.ticketId,
+        event.payload as Envelope<'command.update_ticket'>['payload'],
+      );
+    case 'command.route_ticket':
+      return []; // the router applies routing commands
+    default:
+      await applyLifecycle(pool, event);
+      return [];
+  }
+}
+
+/** ticket-store: the only writer of ticket state (DESIGN.md). */
+export async function start(config: TicketStoreConfig, options: StartOptions = {}) {
+  const logger = options.logger ?? createLogger({ name: 'ticket-store', level: config.LOG_LEVEL });
+  const registry = createMetricsRegistry('ticket-store');
+  const pool = createPool({
+    url: config.DATABASE_URL,
+    max: config.DATABASE_POOL_MAX,
+    applicationName: 'ticket-store',
+    onIdleError: (err) => logger.warn({ err }, 'idle postgres client failed'),
+  });
+  const kafka = createKafka({
+    brokers: parseBrokers(config.KAFKA_BROKERS),
+    clientId: 'ticket-store',
+    logger,
+  });
+  await ensureTopics(
+    kafka,
+    ALL_TOPICS.map((topic) => ({
+      topic,
+      partitions: config.KAFKA_TOPIC_PARTITIONS,
+      replicationFactor: config.KAFKA_REPLICATION_FACTOR,
+    })),
+  );
+  const producer = await createProducer(kafka);
+  const consumer = await runConsumer({
+    kafka,
+    producer,
+    logger,
+    registry,
+    groupId: config.TICKET_STORE_GROUP_ID,
+    topics: [TOPICS.raw, TOPICS.commands, TOPICS.events],
+    partitionsConsumedConcurrently: config.TICKET_STORE_CONCURRENCY,
+    handler: async (record: ConsumedRecord) => {
+      const event = decodeEvent(record.value);
+      const facts = await handleRecord(pool, event);
+      await emit(producer, facts, record.headers.traceparent);
+    },
+  });
+  const ops = await startOpsServer({
+    port: config.METRICS_PORT,
+    registry,
+    logger,
+    checks: {
+      postgres: () => pool.query('select 1'),
+      kafka: async () => {
+        const admin = kafka.admin();
+        await admin.connect();
+        try {
+          await admin.describeCluster();
+        } finally {
+          await admin.disconnect();
+        }
+      },
+    },
+  });
+  logger.info('ticket-store started');
+  return {
+    port: ops.port,
+    stop: async () => {
+      await consumer.stop();
+      await producer.disconnect();
+      await ops.close();
+      await pool.end();
+    },
+  };
+}

@@ -1,0 +1,187 @@
+import EmailReplyParser from 'email-reply-parser';
+
+export interface ExtractedReply {
+  /** What the person wrote: quotes, quote headers and signature removed. */
+  reply: string;
+  /** True when quoted earlier correspondence was removed. */
+  quoted: boolean;
+  signatureRemoved: boolean;
+}
+
+// Quote headers email-reply-parser misses. Each is anchored at a line start; the
+// "On ... wrote:" family may wrap over up to three lines in narrow clients.
+const WROTE =
+  '(wrote|writes|a écrit|schrieb|escribió|ha scritto|scrisse|schreef|skrev|kirjoitti|escreveu|napisał\\(a\\)|napisał|napisała|написал\\(а\\)|написал|написала|írta|yazdı|έγραψε|scrise|napsal|пише|写道|寫道|のメッセージ)';
+const QUOTE_HEADERS: RegExp[] = [
+  new RegExp(
+    `^[ \\t]*[-—]*[ \\t]*(on|le|am|el|il|op|den|em|w dniu|dne|в|el día|pe)\\b[^\\n]{0,200}(\\n[^\\n]{0,200}){0,3}?${WROTE}[^\\n]{0,40}:?[ \\t]*[-—]*[ \\t]*$`,
+    'imu',
+  ),
+  new RegExp(`^[^\\n>]{0,200}${WROTE}[ \\t]*:[ \\t]*$`, 'imu'),
+  /^[ \t]*-{2,}[ \t]*(original message|original nachricht|ursprüngliche nachricht|message d'origine|mensaje original|messaggio originale|oorspronkelijk bericht|oprindelig meddelelse|opprinnelig melding|originalmeddelande|alkuperäinen viesti|mensagem original|wiadomość oryginalna|исходное сообщение|původní zpráva)[ \t]*-{2,}/imu,
+  /^[ \t]*-{2,}[ \t]*(forwarded message|weitergeleitete nachricht|message transféré|mensaje reenviado)[ \t]*-{2,}/imu,
+  /^[ \t]*(begin forwarded message|anfang der weitergeleiteten nachricht|début du message réexpédié)[ \t]*:/imu,
+  /^[ \t]*_{10,}[ \t]*\n[ \t]*\*?(from|von|de|fra|från|van|da|od|от|lähettäjä|feladó)\*?[ \t]*:/imu,
+  // Outlook header block without a separator line: From/Von/De ... followed by
+  // Sent/Date/Gesendet, optionally introduced by a timestamp line ("Message du : 12/12/2016 13:20").
+  /^(?:[^\n]*\d{1,2}[:h]\d{2}[^\n]*\n)?[ \t]*\*?(from|von|de|fra|från|van|da|od|от|lähettäjä|feladó)\*?[ \t]*:[^\n]*\n(?:[^\n]*\n){0,2}?[ \t]*\*?(sent|date|gesendet|datum|envoyé|enviado|inviato|verzonden|sendt|skickat|wysłane|отправлено|lähetetty|data|date d'envoi|to|an|à|para|a|aan|til|till)\*?[ \t]*:/imu,
+];
+
+const WROTE_HEADERS = QUOTE_HEADERS.slice(0, 2);
+const OUTLOOK_HEADERS = QUOTE_HEADERS.slice(2);
+
+const SIGNATURE_DELIMITER = /^(-- ?|__+|—— ?)$/;
+const DEVICE_SIGNATURE =
+  /^(sent from my |sent from (outlook|mail|yahoo|samsung|gmail)|sent with |get outlook for |envoyé de mon |envoyé depuis |gesendet von meinem |enviado desde mi |enviado do meu |inviato da |verzonden met |skickat från |sendt fra |lähetetty |wysłane z |отправлено с )/i;
+const SIGN_OFF =
+  /^(best|kind|warm|many thanks and)?[ ]*(regards|wishes|cheers|thanks|thank you|sincerely|cordialement|bien à vous|mit freundlichen grüßen|viele grüße|liebe grüße|saludos|cumprimentos|atentamente|distinti saluti|cordiali saluti|met vriendelijke groet|med vänliga hälsningar|mvh|pozdrawiam|с уважением)[,.!]?$/i;
+
+/**
+ * Extracts what the person wrote above the quoted conversation. Starts from
+ * email-reply-parser's fragments (it handles bottom posts and `>` blocks) and adds
+ * the quote headers and signatures it misses in other languages and clients.
+ */
+export function extractReply(text: string): ExtractedReply {
+  try {
+    return extract(text);
+  } catch {
+    // The library is regex based; never let one odd message fail the pipeline.
+    return { reply: text.trim(), quoted: false, signatureRemoved: false };
+  }
+}
+
+function extract(input: string): ExtractedReply {
+  const original = input.replace(/\r\n?/g, '\n').replace(/^\uFEFF/, '');
+  const pre = precut(original);
+  let quoted = pre !== original;
+  let signatureRemoved = false;
+
+  const fragments = new EmailReplyParser().read(pre).getFragments();
+  const kept: string[] = [];
+  for (const f of fragments) {
+    const content = f.getContent();
+    if (!f.isHidden() || (f.isSignature() && !f.isQuoted() && isContentNotSignature(content))) {
+      kept.push(content);
+      continue;
+    }
+    if (!content.trim()) continue;
+    if (f.isQuoted()) quoted = true;
+    else if (f.isSignature()) signatureRemoved = true;
+    else quoted = true;
+  }
+  let body = kept.join('\n');
+
+  const cut = earliestQuoteHeader(body, QUOTE_HEADERS);
+  if (cut !== null) {
+    body = body.slice(0, cut);
+    quoted = true;
+  }
+  body = stripTrailingQuote(body, () => (quoted = true));
+  const sig = stripSignature(body);
+  if (sig.trim() !== body.trim()) signatureRemoved = true;
+  return { reply: sig.trim(), quoted, signatureRemoved };
+}
+
+/**
+ * Cuts at a quote header before the library sees the text, when nothing but quoted
+ * lines follows it: the library would otherwise split a wrapped "On …\nwrote:"
+ * header and leave half of it in the reply. Outlook-style header blocks carry no
+ * `>` markers, so everything below them is the previous message.
+ */
+function precut(text: string): string {
+  const outlook = earliestQuoteHeader(text, OUTLOOK_HEADERS);
+  let cut = outlook;
+  const wrote = earliestQuoteHeader(text, WROTE_HEADERS);
+  if (wrote !== null && (cut === null || wrote < cut)) {
+    // Interleaved (bottom-posted) answers keep the header; a header that introduces
+    // a mostly quoted remainder (wrapped quote lines lose their `>`) is cut.
+    const { quotedLines, total } = quoteShare(text.slice(wrote).split('\n').slice(1));
+    if (total - quotedLines <= 3 || quotedLines / total >= 0.6) cut = wrote;
+  }
+  return cut === null ? text : text.slice(0, cut);
+}
+
+/**
+ * Counts quoted lines below a header, up to a signature delimiter. An unquoted line
+ * right after a quoted one is a quote line the sender's client re-wrapped.
+ */
+function quoteShare(lines: readonly string[]): { quotedLines: number; total: number } {
+  let quotedLines = 0;
+  let total = 0;
+  let prevQuoted = false;
+  for (const line of lines) {
+    if (SIGNATURE_DELIMITER.test(line.trimEnd())) break;
+    if (!line.trim()) continue;
+    total++;
+    const isQuoted = /^\s*>/.test(line) || prevQuoted;
+    if (isQuoted) quotedLines++;
+    prevQuoted = /^\s*>\s*\S/.test(line);
+  }
+  return { quotedLines, total: Math.max(total, 1) };
+}
+
+// Markdown rules ("----", "====") and "Sent from my desk, …" prose are not signatures.
+function isContentNotSignature(content: string): boolean {
+  const first = content.trim().split('\n')[0]?.trim() ?? '';
+  if (/^([-=*_])\1{3,}$/.test(first)) return true;
+  const lines = content.trim().split('\n');
+  return (
+    lines.length === 1 &&
+    /^sent from my\b/i.test(first) &&
+    (first.split(/\s+/).length > 7 || /,/.test(first))
+  );
+}
+
+function earliestQuoteHeader(body: string, patterns: readonly RegExp[]): number | null {
+  let best: number | null = null;
+  for (const re of patterns) {
+    const m = re.exec(body);
+    // A header on the very first line is the person quoting with nothing above it;
+    // the library already dealt with that case, so only cut below some content.
+    if (m && m.index > 0 && body.slice(0, m.index).trim() && (best === null || m.index < best))
+      best = m.index;
+  }
+  return best;
+}
+
+/** Removes a trailing block of `>` lines (quote without header). */
+function stripTrailingQuote(body: string, onQuote: () => void): string {
+  const lines = body.replace(/\s+$/, '').split('\n');
+  let end = lines.length;
+  while (end > 0 && /^\s*>/.test(lines[end - 1] ?? '')) end--;
+  if (end === lines.length || end === 0) return body;
+  onQuote();
+  return lines.slice(0, end).join('\n');
+}
+
+/** Removes `-- ` signatures, "Sent from my …" lines and a closing sign-off + name. */
+function stripSignature(body: string): string {
+  const lines = body.replace(/\s+$/, '').split('\n');
+  for (let i = lines.length - 1; i > 0; i--) {
+    const line = (lines[i] ?? '').trimEnd();
+    if (SIGNATURE_DELIMITER.test(line) && lines.length - i <= 12)
+      return lines.slice(0, i).join('\n');
+  }
+  let end = lines.length;
+  // Trailing blank lines and separator rules left behind by the quote cut.
+  while (end > 1 && /^[\s\-_=*~]*$/.test(lines[end - 1] ?? '')) end--;
+  const last = (lines[end - 1] ?? '').trim();
+  if (
+    end > 1 &&
+    DEVICE_SIGNATURE.test(last) &&
+    last.split(/\s+/).length <= 7 &&
+    !last.includes(',')
+  ) {
+    end--;
+  }
+  // A sign-off ("Regards,") followed by at most two short name lines closes the message.
+  for (let i = Math.max(1, end - 4); i < end; i++) {
+    if (
+      SIGN_OFF.test((lines[i] ?? '').trim()) &&
+      lines.slice(i + 1, end).every((l) => l.trim().length <= 40)
+    ) {
+      return lines.slice(0, i).join('\n');
+    }
+  }
+  return lines.slice(0, end).join('\n');
+}

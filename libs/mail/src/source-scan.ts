@@ -1,0 +1,127 @@
+import { Transform, type TransformCallback } from 'node:stream';
+
+const KNOWN_TRANSFER_ENCODINGS = new Set([
+  '7bit',
+  '8bit',
+  'binary',
+  'base64',
+  'quoted-printable',
+  'x-uuencode',
+  'uuencode',
+  'x-uue',
+]);
+
+// Charsets real mail uses that the WHATWG label table (TextDecoder) does not list
+// but mailparser still decodes through iconv-lite / encoding-japanese.
+const EXTRA_CHARSETS = new Set([
+  'utf-7',
+  'cp932',
+  'cp949',
+  'cp936',
+  'cp850',
+  'cp437',
+  'ascii',
+  'us-ascii',
+  'ks_c_5601-1987',
+]);
+
+const TAIL = 256; // bytes carried between chunks so a match split across two is still seen
+const MAX_TRACKED = 500; // caps memory on hostile input with thousands of parts
+
+export function isKnownCharset(label: string): boolean {
+  // `charset=3D"..."` is the same parameter seen through quoted-printable encoding.
+  const l = label.toLowerCase().replace(/^3d(?=[a-z])/, '');
+  if (EXTRA_CHARSETS.has(l)) return true;
+  try {
+    new TextDecoder(l);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Pass-through tap in front of mailparser. mailparser repairs bad input silently
+ * (unknown charset → raw bytes, missing boundary → one flat body), so the problems a
+ * support agent should see are collected here from the raw bytes as they stream by,
+ * without keeping the message in memory. It also enforces the size limit.
+ */
+export class SourceScanner extends Transform {
+  bytes = 0;
+  readonly charsets = new Set<string>();
+  readonly transferEncodings = new Set<string>();
+  readonly boundaries = new Set<string>();
+  readonly delimiterLines = new Set<string>();
+  private tail = '';
+
+  constructor(private readonly maxBytes: number) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    this.bytes += chunk.length;
+    if (this.bytes > this.maxBytes) {
+      done(new Error(`message larger than ${this.maxBytes} bytes`));
+      return;
+    }
+    // latin1 maps each byte to one char, so offsets stay stable and nothing throws.
+    const text = this.tail + chunk.toString('latin1');
+    this.scan(text);
+    this.tail = text.slice(-TAIL);
+    done(null, chunk);
+  }
+
+  private scan(text: string): void {
+    const add = (set: Set<string>, v: string | undefined): void => {
+      if (v && set.size < MAX_TRACKED) set.add(v);
+    };
+    for (const m of text.matchAll(/charset\s*=\s*["']?([A-Za-z0-9_.:+-]+)/gi))
+      add(this.charsets, m[1]?.toLowerCase());
+    for (const m of text.matchAll(/=\?([^?\s]+?)(?:\*[^?]*)?\?[bq]\?/gi))
+      add(this.charsets, m[1]?.toLowerCase());
+    for (const m of text.matchAll(/^content-transfer-encoding:[ \t]*([^\s;]*)/gim)) {
+      add(this.transferEncodings, (m[1] ?? '').toLowerCase());
+    }
+    for (const m of text.matchAll(/boundary\s*=\s*(?:"([^"\r\n]+)"|([^\s;"]+))/gi))
+      add(this.boundaries, m[1] ?? m[2]);
+    for (const m of text.matchAll(/(?:^|\n)--([^\r\n]{1,200})/g)) add(this.delimiterLines, m[1]);
+  }
+
+  /** Human-readable problems seen in the raw source. */
+  problems(): string[] {
+    const out: string[] = [];
+    for (const cs of this.charsets) if (!isKnownCharset(cs)) out.push(`unknown charset "${cs}"`);
+    for (const te of this.transferEncodings) {
+      if (!KNOWN_TRANSFER_ENCODINGS.has(te)) out.push(`unknown Content-Transfer-Encoding "${te}"`);
+    }
+    const lines = [...this.delimiterLines];
+    for (const b of this.boundaries) {
+      if (!lines.some((l) => l.startsWith(b)))
+        out.push(`multipart boundary "${b}" never appears in the body`);
+    }
+    return out;
+  }
+}
+
+/** Parses an RFC 5322 date leniently; null when even the lenient parse fails. */
+export function parseMailDate(raw: string): Date | null {
+  const candidates = [
+    raw,
+    raw.replace(/\([^)]*\)/g, ' ').trim(), // comments like "(PST)"
+    raw.replace(/^[A-Za-z]{3,},?\s*/, ''), // bogus weekday names
+    raw
+      .replace(/\([^)]*\)/g, ' ')
+      .replace(/\s*:\s*/g, ':') // RFC 2822 obsolete syntax allows "09 : 55 : 06"
+      .replace(/\s+/g, ' ')
+      .trim(),
+  ];
+  for (const c of candidates) {
+    const t = Date.parse(c);
+    if (!Number.isNaN(t)) {
+      const d = new Date(t);
+      const year = d.getUTCFullYear();
+      if (year >= 1900 && year <= 2200) return d;
+    }
+  }
+  return null;
+}
