@@ -59,4 +59,6 @@ stop_pid() {
 
 # Free-text log lines grep'd for readiness must be new: remember the size before start.
 log_size() { [[ -f "$1" ]] && stat -c %s "$1" || echo 0; }
-log_has_since() { tail -c +"$(($2 + 1))" "$1" 2>/dev/null | grep -q "$3"; }
+# (process substitution, not a pipe: grep -q exits early and pipefail would report the
+# writer's SIGPIPE as a failure on a long log)
+log_has_since() { grep -q "$3" < <(tail -c +"$(($2 + 1))" "$1" 2>/dev/null); }

@@ -55,13 +55,18 @@ export function createShutdown(options: ShutdownOptions): Shutdown {
     add: (name, step) => void steps.push({ name, step }),
     run,
     installSignalHandlers: () => {
+      let firstAt = 0;
       for (const signal of ['SIGTERM', 'SIGINT'] as const) {
         process.on(signal, () => {
+          // Wrappers (npm, tsx) relay the terminal's Ctrl-C, so one keypress can arrive
+          // twice within milliseconds: only a later signal is a person insisting.
+          if (running && Date.now() - firstAt < 1_000) return;
           if (running) {
             logger.warn({ signal }, 'second signal: forcing exit');
             exit(130);
             return;
           }
+          firstAt = Date.now();
           void run(signal);
         });
       }
