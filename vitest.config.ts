@@ -4,7 +4,13 @@ import { defineConfig } from 'vitest/config';
 // local stack; test/global-setup.ts makes sure it is up (and starts it if it is not).
 export default defineConfig({
   test: {
-    include: ['apps/*/src/**/*.test.ts', 'libs/*/src/**/*.test.ts', 'apps/*/test/**/*.test.ts', 'libs/*/test/**/*.test.ts', 'test/**/*.test.ts'],
+    include: [
+      'apps/*/src/**/*.test.ts',
+      'libs/*/src/**/*.test.ts',
+      'apps/*/test/**/*.test.ts',
+      'libs/*/test/**/*.test.ts',
+      'test/**/*.test.ts',
+    ],
     globalSetup: ['./test/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,

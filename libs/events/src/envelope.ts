@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { CATALOG, type EventType, type PayloadOf } from './schemas.js';
@@ -47,7 +47,7 @@ function validatorFor(type: EventType): ValidateFunction {
   let v = validators.get(type);
   if (!v) {
     const schema = Type.Composite(
-      [EnvelopeHeader, Type.Object({ payload: CATALOG[type].schema as TSchema })],
+      [EnvelopeHeader, Type.Object({ payload: CATALOG[type].schema })],
       {
         additionalProperties: false,
       },
