@@ -1,8 +1,10 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** Shared, read-only third-party fixtures (see /work/shared/data/README.md). */
-export const DATA_DIR = '/work/shared/data';
+import { sharedDataDir } from '../../../../test/support/shared-data.js';
+
+/** Shared, read-only third-party fixtures (see shared/data/README.md beside the repo). */
+export const DATA_DIR = sharedDataDir();
 
 export function listFiles(dir: string, filter: (name: string) => boolean = () => true): string[] {
   const out: string[] = [];
