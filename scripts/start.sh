@@ -10,4 +10,8 @@ set -a
 # shellcheck disable=SC1091
 . "${MAILROOM_DATA_DIR:-.data}/runtime.env"
 set +a
+# A local admin key so the API can be tried at once (the API listens on 127.0.0.1 only).
+# Set BOOTSTRAP_API_KEYS to your own "name:scope+scope:key" list to replace it.
+export BOOTSTRAP_API_KEYS="${BOOTSTRAP_API_KEYS:-local-admin:admin:mr-local-admin-key}"
+echo "[start] API: http://127.0.0.1:${INTAKE_API_PORT:-18080}/docs  key: ${BOOTSTRAP_API_KEYS##*:}" >&2
 exec npx --no-install tsx apps/launcher/src/main.ts "$@"

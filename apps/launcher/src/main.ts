@@ -1,7 +1,8 @@
 // The embedded default: every app of the pipeline in one process, each with its own
-// config, metrics registry and ops port, stopped in reverse start order on SIGTERM/SIGINT.
+// config, metrics registry and port, stopped in reverse start order on SIGTERM/SIGINT.
 // In production the same apps run as separate processes (apps/<name>/src/main.ts).
 import { loadConfig } from '@mailroom/config';
+import { IntakeConfigSchema, start as startIntake } from '@mailroom/intake-api';
 import { createLogger, createShutdown } from '@mailroom/observability';
 import { TicketStoreConfig, start as startTicketStore } from '@mailroom/ticket-store';
 
@@ -9,16 +10,29 @@ const logger = createLogger({ name: 'launcher', level: 'info' });
 const shutdown = createShutdown({ logger, deadlineMs: 45_000 });
 shutdown.installSignalHandlers();
 
-const apps: { name: string; stop(): Promise<void> }[] = [];
+const env = process.env;
+const child = (name: string) => ({ logger: logger.child({ service: name }) });
+const apps: { name: string; start: () => Promise<{ stop(): Promise<void> }> }[] = [
+  {
+    name: 'ticket-store',
+    start: () => startTicketStore(loadConfig(TicketStoreConfig, env), child('ticket-store')),
+  },
+  {
+    name: 'intake-api',
+    start: () => startIntake(loadConfig(IntakeConfigSchema, env), child('intake-api')),
+  },
+];
+
+const running: { name: string; stop(): Promise<void> }[] = [];
 try {
-  const ticketStore = await startTicketStore(loadConfig(TicketStoreConfig, process.env), {
-    logger: logger.child({ component: 'ticket-store' }),
-  });
-  apps.push({ name: 'ticket-store', stop: ticketStore.stop });
-  logger.info({ apps: apps.map((a) => a.name) }, 'pipeline running; Ctrl-C stops it');
+  for (const app of apps) {
+    const handle = await app.start();
+    running.push({ name: app.name, stop: () => handle.stop() });
+  }
+  logger.info({ apps: running.map((a) => a.name) }, 'pipeline running; Ctrl-C stops it');
 } catch (err) {
   logger.error({ err }, 'pipeline failed to start');
   process.exitCode = 1;
 }
-for (const app of [...apps].reverse()) shutdown.add(app.name, () => app.stop());
+for (const app of [...running].reverse()) shutdown.add(app.name, () => app.stop());
 if (process.exitCode === 1) await shutdown.run('start failed');

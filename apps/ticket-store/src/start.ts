@@ -80,6 +80,7 @@ export async function start(config: TicketStoreConfig, options: StartOptions = {
     groupId: config.TICKET_STORE_GROUP_ID,
     topics: [TOPICS.raw, TOPICS.commands, TOPICS.events],
     partitionsConsumedConcurrently: config.TICKET_STORE_CONCURRENCY,
+    fromBeginning: config.TICKET_STORE_FROM_BEGINNING,
     handler: async (record: ConsumedRecord) => {
       const event = decodeEvent(record.value);
       const facts = await handleRecord(pool, event);
@@ -106,6 +107,7 @@ export async function start(config: TicketStoreConfig, options: StartOptions = {
   logger.info('ticket-store started');
   return {
     port: ops.port,
+    joined: consumer.joined,
     stop: async () => {
       await consumer.stop();
       await producer.disconnect();

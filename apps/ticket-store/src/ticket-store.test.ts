@@ -34,13 +34,15 @@ let producer: MailroomProducer;
 let app: Awaited<ReturnType<typeof start>>;
 const events: Envelope[] = [];
 const dead: { headers: Record<string, string>; value: string }[] = [];
-let watchers: { stop(): Promise<void> }[] = [];
+let watchers: { stop(): Promise<void>; joined: Promise<void> }[] = [];
 
 beforeAll(async () => {
   const config = loadConfig(TicketStoreConfig, {
     ...process.env,
     TICKET_STORE_GROUP_ID: unique('ticket-store'),
     METRICS_PORT: '0',
+    // A new group from the newest record: the topic may hold a benchmark's backlog.
+    TICKET_STORE_FROM_BEGINNING: 'false',
   });
   app = await start(config, { logger });
   producer = await createProducer(kafka);
@@ -67,7 +69,8 @@ beforeAll(async () => {
         void dead.push({ headers: r.headers, value: r.value?.toString() ?? '' }),
     }),
   ];
-  await new Promise((r) => setTimeout(r, 3000)); // let the watchers join before producing
+  await Promise.all([app.joined, ...watchers.map((w) => w.joined)]);
+  await new Promise((r) => setTimeout(r, 1000)); // offsets of the new groups are resolved
 }, 120_000);
 
 afterAll(async () => {

@@ -30,7 +30,8 @@ export async function migrate(options: MigrateOptions): Promise<RunMigration[]> 
     count: options.count ?? (direction === 'up' ? Infinity : 1),
     migrationsTable: 'pgmigrations',
     schema: options.schema ?? 'public',
-    checkOrder: true,
+    // Apps add migrations independently; order by name, but tolerate one applied late.
+    checkOrder: false,
     singleTransaction: true,
     log: options.log ?? (() => undefined),
     verbose: false,

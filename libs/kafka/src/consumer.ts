@@ -36,6 +36,8 @@ export interface ConsumerOptions {
 }
 
 export interface RunningConsumer {
+  /** Resolves when the consumer first joined its group (partitions assigned). */
+  joined: Promise<void>;
   /** Stops fetching, lets the record in hand finish, commits what is done. */
   stop(): Promise<void>;
   raw: Consumer;
@@ -188,6 +190,12 @@ export async function runConsumer(options: ConsumerOptions): Promise<RunningCons
     allowAutoTopicCreation: false,
     retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10_000 },
   });
+  const joined = new Promise<void>((resolve) => {
+    const off = consumer.on(consumer.events.GROUP_JOIN, () => {
+      off();
+      resolve();
+    });
+  });
   await consumer.connect();
   await consumer.subscribe({
     topics: options.topics,
@@ -229,6 +237,7 @@ export async function runConsumer(options: ConsumerOptions): Promise<RunningCons
   log.info({ topics: options.topics }, 'consumer running');
 
   return {
+    joined,
     raw: consumer,
     stop: async () => {
       stopping = true;

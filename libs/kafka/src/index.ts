@@ -7,6 +7,12 @@ export {
   type ProducerOptions,
 } from './producer.js';
 export {
+  createBatchingProducer,
+  ProducerClosedError,
+  type BatchingProducer,
+  type BatchingProducerOptions,
+} from './batching-producer.js';
+export {
   runConsumer,
   dlqTopicOf,
   type ConsumedRecord,

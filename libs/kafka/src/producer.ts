@@ -1,4 +1,4 @@
-import { CompressionTypes, type Kafka, type Message, type Producer } from 'kafkajs';
+import { CompressionTypes, Partitioners, type Kafka, type Message, type Producer } from 'kafkajs';
 
 export type { Message };
 
@@ -26,7 +26,10 @@ export async function createProducer(
     idempotent: true,
     maxInFlightRequests: 1,
     allowAutoTopicCreation: false,
-    retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 5_000 },
+    // murmur2 like the Java client, so keys land on the same partitions from any client.
+    createPartitioner: Partitioners.DefaultPartitioner,
+    // No retry limit: kafkajs keeps retrying an idempotent send (a bounded count could
+    // break the exactly-once sequence); callers bound the wait with their own timeouts.
   });
   await producer.connect();
   const compression =

@@ -1,0 +1,172 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parseCsv } from './csv.js';
+import { runClassifyCli } from './cli.js';
+import { TICKETS_TRAIN } from './test-data.js';
+import { readFile } from 'node:fs/promises';
+
+function io(stdin = '') {
+  const out: string[] = [];
+  const err: string[] = [];
+  return {
+    out,
+    err,
+    io: {
+      stdout: (s: string) => void out.push(s),
+      stderr: (s: string) => void err.push(s),
+      stdin: () => Promise.resolve(stdin),
+    },
+  };
+}
+
+// A 3-class taxonomy that has nothing to do with tickets.
+const TOY_ROWS: [string, string][] = [];
+const toy: Record<string, string[]> = {
+  fruit: ['apple', 'banana', 'ripe mango', 'sweet cherry', 'juicy orange', 'green pear'],
+  vehicle: ['truck', 'bicycle', 'fast car', 'red bus', 'electric scooter', 'old tractor'],
+  weather: ['rain', 'snow storm', 'sunny sky', 'strong wind', 'thick fog', 'thunder'],
+};
+for (const [label, words] of Object.entries(toy)) {
+  for (const w of words) {
+    TOY_ROWS.push([`I saw a ${w} today`, label]);
+    TOY_ROWS.push([`"${w}", again, here`, label]);
+  }
+}
+
+let dir: string;
+let ticketsSlice: string;
+let toyCsv: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'classifier-cli-'));
+  // 400 ticket rows keep the CLI runs to a second or two.
+  const rows = parseCsv(await readFile(TICKETS_TRAIN, 'utf8')).slice(0, 401);
+  const quote = (f: string) => `"${f.replaceAll('"', '""')}"`;
+  ticketsSlice = join(dir, 'tickets.csv');
+  await writeFile(ticketsSlice, rows.map((r) => r.map(quote).join(',')).join('\r\n'));
+  toyCsv = join(dir, 'toy.csv');
+  await writeFile(
+    toyCsv,
+    ['text,kind', ...TOY_ROWS.map(([t, l]) => `${quote(t)},${l}`)].join('\n'),
+  );
+});
+
+describe('classify CLI', () => {
+  it('trains, evaluates against the baseline and predicts on tickets', async () => {
+    const model = join(dir, 'queue.model.gz');
+    const base = ['--text', 'subject,body', '--label', 'queue'];
+    const t = io();
+    expect(
+      await runClassifyCli(
+        ['classify', 'train', '--data', ticketsSlice, ...base, '--out', model],
+        t.io,
+      ),
+    ).toBe(0);
+    const summary = JSON.parse(t.out.join('')) as Record<string, unknown>;
+    expect(summary).toMatchObject({ model, refit: true });
+    for (const key of [
+      'validation',
+      'baseline',
+      'delta',
+      'temperature',
+      'abstainThreshold',
+      'bytes',
+    ]) {
+      expect(summary).toHaveProperty(key);
+    }
+
+    const e = io();
+    const evalArgs = [
+      'eval',
+      '--model',
+      model,
+      '--data',
+      ticketsSlice,
+      ...base,
+      '--baseline-train',
+      ticketsSlice,
+    ];
+    expect(await runClassifyCli(evalArgs, e.io)).toBe(0);
+    const report = JSON.parse(e.out.join('')) as Record<string, unknown>;
+    for (const key of [
+      'accuracy',
+      'macroF1',
+      'n',
+      'abstained',
+      'perClass',
+      'confusion',
+      'baseline',
+    ]) {
+      expect(report).toHaveProperty(key);
+    }
+    expect(report.n).toBe(400);
+    expect(report.baseline).toEqual({ accuracy: expect.any(Number), macroF1: expect.any(Number) });
+
+    const p = io('Subject: invoice charged twice\n\nI was billed twice for my subscription.');
+    expect(await runClassifyCli(['predict', '--model', model], p.io)).toBe(0);
+    const pred = JSON.parse(p.out.join('')) as Record<string, unknown>;
+    expect(Object.keys(pred).sort()).toEqual(['abstained', 'confidence', 'label', 'scores']);
+    expect(pred.scores).toHaveLength(3);
+  });
+
+  it('works on any 3-class taxonomy', async () => {
+    const model = join(dir, 'toy.model.gz');
+    const t = io();
+    const args = [
+      'train',
+      '--data',
+      toyCsv,
+      '--text',
+      'text',
+      '--label',
+      'kind',
+      '--out',
+      model,
+      '--valid',
+      '0',
+    ];
+    expect(await runClassifyCli(args, t.io)).toBe(0);
+    const p = io('a banana\nthe truck\nsnow\n');
+    expect(await runClassifyCli(['predict', '--model', model, '--lines'], p.io)).toBe(0);
+    const labels = p.out.map((l) => (JSON.parse(l) as { label: string }).label);
+    expect(labels).toEqual(['fruit', 'vehicle', 'weather']);
+  });
+
+  it('exits 2 with a clear message on usage and input errors', async () => {
+    const cases: [string[], RegExp][] = [
+      [[], /usage: classify/],
+      [['frobnicate'], /unknown command "frobnicate"/],
+      [
+        ['train', '--data', toyCsv, '--label', 'kind', '--out', join(dir, 'x')],
+        /--text is required/,
+      ],
+      [
+        ['train', '--data', toyCsv, '--text', 'body', '--label', 'kind', '--out', join(dir, 'x')],
+        /no column "body" \(columns: text, kind\)/,
+      ],
+      [
+        [
+          'train',
+          '--data',
+          join(dir, 'missing.csv'),
+          '--text',
+          'text',
+          '--label',
+          'kind',
+          '--out',
+          join(dir, 'x'),
+        ],
+        /cannot read .*missing\.csv/,
+      ],
+      [['eval', '--model', join(dir, 'missing.gz'), '--data', toyCsv], /cannot read model/],
+      [['predict', '--model', toyCsv], /not gzip/],
+      [['train', '--bogus'], /bogus/],
+    ];
+    for (const [args, message] of cases) {
+      const r = io();
+      expect(await runClassifyCli(args, r.io), args.join(' ')).toBe(2);
+      expect(r.err.join('')).toMatch(message);
+    }
+  });
+});

@@ -1,0 +1,128 @@
+import type { ScoredSet } from './calibration.js';
+import type { LabeledExample } from './csv.js';
+import type { ModelData } from './linear-classifier.js';
+import { trainLinearSvm } from './linear-svm.js';
+import { scoreInto, trainSoftmax, type LinearModel } from './softmax-regression.js';
+import {
+  Featurizer,
+  fitBlocks,
+  transformAll,
+  type FeaturizerSpec,
+  type FittedBlock,
+  type SparseMatrix,
+} from './tfidf.js';
+
+/**
+ * 'ensemble' sums a one-vs-rest SVM and a multinomial logistic regression, each scaled
+ * by its validation temperature. Both are linear in the same features, so the sum is
+ * one linear model: the ensemble costs training time, not model size or latency.
+ */
+export type Learner = 'svm' | 'logreg' | 'ensemble';
+
+/** The fitted featurizer and the training matrix it produced. */
+export interface Design {
+  featurizer: Featurizer;
+  blocks: FittedBlock[];
+  sublinearTf: boolean;
+  x: SparseMatrix;
+  y: Int32Array;
+}
+
+export interface FitParams {
+  labels: string[];
+  learner: Learner;
+  c: number;
+  classWeight: 'balanced' | 'none';
+  seed: number;
+}
+
+// The logistic member of an ensemble: C and epochs from cross-validation on the
+// training splits; more epochs did not move validation accuracy.
+const ENSEMBLE_LOGREG_C = 10;
+const LOGREG_EPOCHS = 8;
+
+export function fitDesign(
+  examples: readonly LabeledExample[],
+  labels: readonly string[],
+  spec: FeaturizerSpec,
+): Design {
+  const texts = examples.map((e) => e.text);
+  const blocks = fitBlocks(texts, spec);
+  const featurizer = new Featurizer(blocks, spec.sublinearTf);
+  const index = new Map(labels.map((l, i) => [l, i]));
+  return {
+    featurizer,
+    blocks,
+    sublinearTf: spec.sublinearTf,
+    x: transformAll(featurizer, texts),
+    y: Int32Array.from(examples.map((e) => index.get(e.label)!)),
+  };
+}
+
+export function fitMembers(d: Design, p: FitParams): LinearModel[] {
+  const k = p.labels.length;
+  const svm = (c: number): LinearModel =>
+    trainLinearSvm(d.x, d.y, k, {
+      c,
+      maxPasses: 50,
+      tolerance: 0.1,
+      seed: p.seed,
+      classWeight: p.classWeight,
+    });
+  const logreg = (c: number): LinearModel =>
+    trainSoftmax(d.x, d.y, k, {
+      c,
+      epochs: LOGREG_EPOCHS,
+      learningRate: 0.5,
+      seed: p.seed,
+      classWeight: p.classWeight,
+    });
+  if (p.learner === 'svm') return [svm(p.c)];
+  if (p.learner === 'logreg') return [logreg(p.c)];
+  return [svm(p.c), logreg(ENSEMBLE_LOGREG_C)];
+}
+
+/** Σ scaleₘ · modelₘ as one linear model (temperature 1, no abstention yet). */
+export function combineMembers(
+  d: Design,
+  members: readonly LinearModel[],
+  scales: readonly number[],
+  p: FitParams,
+): ModelData {
+  const first = members[0]!;
+  const weights = new Float32Array(first.weights.length);
+  const bias = new Float32Array(first.bias.length);
+  members.forEach((m, i) => {
+    const s = scales[i] ?? 1;
+    for (let j = 0; j < weights.length; j++) weights[j]! += s * m.weights[j]!;
+    for (let j = 0; j < bias.length; j++) bias[j]! += s * m.bias[j]!;
+  });
+  return {
+    labels: p.labels,
+    sublinearTf: d.sublinearTf,
+    blocks: d.blocks,
+    linear: { numFeatures: first.numFeatures, numClasses: first.numClasses, weights, bias },
+    temperature: 1,
+    abstainThreshold: 0,
+    meta: {},
+  };
+}
+
+/** Uncalibrated scores of `examples`, with their true class, for temperature fitting. */
+export function rawScores(
+  featurizer: Featurizer,
+  linear: LinearModel,
+  examples: readonly LabeledExample[],
+  labels: readonly string[],
+): ScoredSet {
+  const k = labels.length;
+  const index = new Map(labels.map((l, i) => [l, i]));
+  const scores = new Float64Array(examples.length * k);
+  const z = new Float64Array(k);
+  examples.forEach((e, r) => {
+    const row = featurizer.transform(e.text);
+    scoreInto(linear, row.indices, row.values, 0, row.length, z);
+    scores.set(z, r * k);
+  });
+  return { scores, truth: Int32Array.from(examples.map((e) => index.get(e.label)!)), k };
+}

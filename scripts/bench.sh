@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# `npm run bench`: every benchmark, each printing its figures next to a baseline
+# measured in the same run (these machines are noisy: compare side by side).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/ensure-deps.sh
+deploy/local/up.sh >/dev/null
+set -a
+# shellcheck disable=SC1091
+. "${MAILROOM_DATA_DIR:-.data}/runtime.env"
+set +a
+echo "== intake: POST /api/tickets vs an empty Fastify route"
+npx --no-install tsx apps/intake-api/bench/intake.bench.ts "$@"
+echo "== local classifier: predictions/s and training time vs the TF-IDF + LR baseline"
+npx --no-install tsx libs/classifier/bench/predict.bench.ts
