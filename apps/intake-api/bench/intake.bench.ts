@@ -136,21 +136,27 @@ async function main(): Promise<void> {
     })),
   );
   const pool = createPool({ url: config.DATABASE_URL, max: config.DATABASE_POOL_MAX });
-  const producer = await kafkaLib.createProducer(kafka);
-  // Counts produce requests, to report how well concurrent sends coalesce.
+  // The same lanes as start(): several idempotent producers side by side, each counted
+  // to report how well concurrent sends coalesce.
+  const producers = await Promise.all(
+    Array.from({ length: config.PRODUCER_LANES }, () => kafkaLib.createProducer(kafka)),
+  );
   const produced = { requests: 0, records: 0 };
-  const counted = {
-    ...producer,
-    send: async (topic: string, messages: Message[]) => {
-      produced.requests += 1;
-      produced.records += messages.length;
-      await producer.send(topic, messages);
-    },
-  };
-  const batching = kafkaLib.createBatchingProducer(counted, {
-    maxBatch: config.PRODUCER_MAX_BATCH,
-    lingerMs: config.PRODUCER_LINGER_MS,
-  });
+  const batching = kafkaLib.shardByKey(
+    producers.map((producer) =>
+      kafkaLib.createBatchingProducer(
+        {
+          ...producer,
+          send: async (topic: string, messages: Message[]) => {
+            produced.requests += 1;
+            produced.records += messages.length;
+            await producer.send(topic, messages);
+          },
+        },
+        { maxBatch: config.PRODUCER_MAX_BATCH, lingerMs: config.PRODUCER_LINGER_MS },
+      ),
+    ),
+  );
   const key = `bench_${randomBytes(18).toString('base64url')}`;
   await upsertApiKey(pool, { name: 'intake-bench', scopes: ['intake'], key });
 
@@ -337,7 +343,7 @@ async function main(): Promise<void> {
 
   await app.close();
   await batching.close();
-  await producer.disconnect();
+  await Promise.all(producers.map((p) => p.disconnect()));
   await pool.end();
 
   const header = [

@@ -39,6 +39,8 @@ export const IntakeConfigSchema = Type.Composite([
     /** Produce batching: records per request, and linger of an idle producer. */
     PRODUCER_MAX_BATCH: Type.Integer({ minimum: 1, default: 500 }),
     PRODUCER_LINGER_MS: Type.Integer({ minimum: 0, default: 0 }),
+    /** Idempotent producers used side by side (a key always takes the same one). */
+    PRODUCER_LANES: Type.Integer({ minimum: 1, maximum: 16, default: 4 }),
     SHUTDOWN_DEADLINE_MS: Type.Integer({ minimum: 1000, default: 20_000 }),
   }),
 ]);

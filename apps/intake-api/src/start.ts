@@ -4,6 +4,7 @@ import {
   createBatchingProducer,
   createKafka,
   createProducer,
+  shardByKey,
   ensureTopics,
   parseBrokers,
 } from '@mailroom/kafka';
@@ -71,16 +72,23 @@ export async function start(
     onIdleError: (err) => logger.warn({ err }, 'idle database client failed'),
   });
   const admin = kafka.admin();
-  const producer = await createProducer(kafka);
-  const batching = createBatchingProducer(producer, {
-    maxBatch: config.PRODUCER_MAX_BATCH,
-    lingerMs: config.PRODUCER_LINGER_MS,
-  });
+  const producers = await Promise.all(
+    Array.from({ length: config.PRODUCER_LANES }, () => createProducer(kafka)),
+  );
+  const disconnectProducers = () => Promise.all(producers.map((p) => p.disconnect()));
+  const batching = shardByKey(
+    producers.map((p) =>
+      createBatchingProducer(p, {
+        maxBatch: config.PRODUCER_MAX_BATCH,
+        lingerMs: config.PRODUCER_LINGER_MS,
+      }),
+    ),
+  );
   try {
     for (const key of bootstrapKeys) await upsertApiKey(pool, key);
     await admin.connect();
   } catch (err) {
-    await Promise.allSettled([producer.disconnect(), admin.disconnect(), pool.end()]);
+    await Promise.allSettled([disconnectProducers(), admin.disconnect(), pool.end()]);
     throw err;
   }
 
@@ -117,7 +125,7 @@ export async function start(
       // 2. drain: every queued record is sent and acknowledged
       await batching.close();
       // 3. the producer, the admin client, then the pool
-      await producer.disconnect();
+      await disconnectProducers();
       await admin.disconnect();
       await pool.end();
       logger.info('intake-api stopped');

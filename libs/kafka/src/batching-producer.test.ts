@@ -8,6 +8,7 @@ import {
   ensureTopics,
   parseBrokers,
   ProducerClosedError,
+  shardByKey,
   type MailroomProducer,
 } from './index.js';
 
@@ -151,5 +152,38 @@ describe('createBatchingProducer', () => {
     await expect(batching.send('whatever', { value: 'x' })).rejects.toBeInstanceOf(
       ProducerClosedError,
     );
+  });
+});
+
+describe('shardByKey', () => {
+  it('spreads keys over lanes, keeps each key on one lane and in order', async () => {
+    const topic = await topicWith(3);
+    const second = await createProducer(kafka);
+    const a = watched(producer);
+    const b = watched(second);
+    const sharded = shardByKey([
+      createBatchingProducer(a.wrapped),
+      createBatchingProducer(b.wrapped),
+    ]);
+    const n = 400;
+    await Promise.all(
+      Array.from({ length: n }, (_, i) =>
+        sharded.send(topic, { key: `key-${i % 20}`, value: JSON.stringify({ i }) }),
+      ),
+    );
+    await sharded.close();
+    await second.disconnect();
+    expect(a.stats.acked + b.stats.acked).toBe(n);
+    expect(a.stats.acked).toBeGreaterThan(0);
+    expect(b.stats.acked).toBeGreaterThan(0);
+    const seen = await readAll(topic);
+    await waitFor(() => seen.length >= n, { what: `${n} records` });
+    for (let k = 0; k < 20; k++) {
+      const order = seen
+        .filter((m) => m.key?.toString() === `key-${k}`)
+        .map((m) => (JSON.parse(m.value!.toString()) as { i: number }).i);
+      expect(order).toHaveLength(n / 20);
+      expect(order).toEqual([...order].sort((x, y) => x - y));
+    }
   });
 });

@@ -155,3 +155,25 @@ export function createBatchingProducer(
     },
   };
 }
+
+/**
+ * Spreads sends over several batching producers ("lanes"), each an idempotent producer
+ * with its own single in-flight request: throughput is no longer bound by one broker
+ * round trip at a time. A key always takes the same lane, so records of one key keep
+ * their order.
+ */
+export function shardByKey(lanes: BatchingProducer[]): BatchingProducer {
+  if (lanes.length === 0) throw new Error('shardByKey needs at least one lane');
+  const laneOf = (key: Message['key']): BatchingProducer => {
+    if (lanes.length === 1 || key === null || key === undefined) return lanes[0]!;
+    const text = typeof key === 'string' ? key : key.toString('latin1');
+    let h = 0x811c9dc5; // FNV-1a
+    for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+    return lanes[(h >>> 0) % lanes.length]!;
+  };
+  return {
+    send: (topic, message) => laneOf(message.key).send(topic, message),
+    flush: async () => void (await Promise.all(lanes.map((l) => l.flush()))),
+    close: async () => void (await Promise.all(lanes.map((l) => l.close()))),
+  };
+}

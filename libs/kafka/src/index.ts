@@ -8,6 +8,7 @@ export {
 } from './producer.js';
 export {
   createBatchingProducer,
+  shardByKey,
   ProducerClosedError,
   type BatchingProducer,
   type BatchingProducerOptions,
