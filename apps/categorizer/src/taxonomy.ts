@@ -2,6 +2,11 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import {
+  DEFAULT_LOCAL_MODEL_MAP,
+  LocalModelMapSchema,
+  localModelMapProblems,
+} from './local-model-map.js';
 
 // The taxonomy is data: a team edits a JSON file (its path comes from the app's
 // config) and the categorizer's prompt, tool enums and validation follow, with no
@@ -36,6 +41,8 @@ export const TaxonomySchema = Type.Object(
     categories: Type.Array(LabelSchema, { minItems: 1 }),
     priorities: Type.Array(LabelSchema, { minItems: 1 }),
     defaultConfidenceThreshold: Type.Optional(Threshold),
+    /** How the local model's labels map onto this taxonomy (see local-model-map.ts). */
+    localModel: Type.Optional(LocalModelMapSchema),
   },
   { additionalProperties: false },
 );
@@ -100,6 +107,7 @@ export const DEFAULT_TAXONOMY: Taxonomy = {
     },
   ],
   defaultConfidenceThreshold: 0.5,
+  localModel: DEFAULT_LOCAL_MODEL_MAP,
 };
 
 function duplicates(names: string[]): string[] {
@@ -137,6 +145,7 @@ export function parseTaxonomy(input: unknown): Taxonomy {
   if (!value.departments.some((d) => d.active !== false)) {
     problems.push('departments: at least one must be active');
   }
+  if (value.localModel) problems.push(...localModelMapProblems(value.localModel, value));
   if (problems.length > 0) throw new TaxonomyError(problems);
   return value;
 }

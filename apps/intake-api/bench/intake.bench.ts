@@ -139,7 +139,15 @@ async function main(): Promise<void> {
   // The same lanes as start(): several idempotent producers side by side, each counted
   // to report how well concurrent sends coalesce.
   const producers = await Promise.all(
-    Array.from({ length: config.PRODUCER_LANES }, () => kafkaLib.createProducer(kafka)),
+    Array.from({ length: config.PRODUCER_LANES }, () =>
+      config.PRODUCER_CLIENT === 'platformatic'
+        ? kafkaLib.createFastProducer({
+            brokers: kafkaLib.parseBrokers(config.KAFKA_BROKERS),
+            clientId: 'intake-bench',
+            logger,
+          })
+        : kafkaLib.createProducer(kafka),
+    ),
   );
   const produced = { requests: 0, records: 0 };
   const batching = kafkaLib.shardByKey(

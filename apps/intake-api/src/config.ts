@@ -40,7 +40,11 @@ export const IntakeConfigSchema = Type.Composite([
     PRODUCER_MAX_BATCH: Type.Integer({ minimum: 1, default: 500 }),
     PRODUCER_LINGER_MS: Type.Integer({ minimum: 0, default: 0 }),
     /** Idempotent producers used side by side (a key always takes the same one). */
-    PRODUCER_LANES: Type.Integer({ minimum: 1, maximum: 16, default: 4 }),
+    PRODUCER_LANES: Type.Integer({ minimum: 1, maximum: 16, default: 2 }),
+    /** Kafka client of the submit path: @platformatic/kafka (faster encoding) or kafkajs. */
+    PRODUCER_CLIENT: Type.Union([Type.Literal('platformatic'), Type.Literal('kafkajs')], {
+      default: 'platformatic',
+    }),
     SHUTDOWN_DEADLINE_MS: Type.Integer({ minimum: 1000, default: 20_000 }),
   }),
 ]);

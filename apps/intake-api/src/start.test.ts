@@ -1,6 +1,7 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DEFAULT_TAXONOMY } from '@mailroom/categorizer';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '@mailroom/config';
 import { Registry } from 'prom-client';
@@ -15,7 +16,9 @@ describe('start', () => {
     await writeFile(
       taxonomy,
       JSON.stringify({
+        ...DEFAULT_TAXONOMY,
         departments: [
+          ...DEFAULT_TAXONOMY.departments,
           { name: 'Ops', description: 'operations' },
           { name: 'Old', description: 'gone', active: false },
         ],
@@ -51,7 +54,10 @@ describe('start', () => {
       ).json()) as {
         items: { name: string }[];
       };
-      expect(departments.items.map((d) => d.name)).toEqual(['Ops']);
+      expect(departments.items.map((d) => d.name)).toEqual([
+        ...DEFAULT_TAXONOMY.departments.map((d) => d.name),
+        'Ops',
+      ]);
       expect((await fetch(`${base}/ready`)).status).toBe(200);
     } finally {
       await running.stop();

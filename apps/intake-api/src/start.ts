@@ -1,8 +1,10 @@
+import { createLocalClassify } from '@mailroom/categorizer';
 import { createPool } from '@mailroom/db';
 import { ALL_TOPICS } from '@mailroom/events';
 import {
   createBatchingProducer,
   createKafka,
+  createFastProducer,
   createProducer,
   shardByKey,
   ensureTopics,
@@ -19,7 +21,7 @@ import { loadDepartments } from './taxonomy.js';
 export interface StartOptions {
   logger?: Logger;
   registry?: Registry;
-  /** The categorizer's preview, when it runs in this process (the embedded launcher). */
+  /** The preview of POST /api/classify; default: the local model with TAXONOMY_FILE. */
   classify?: Classify;
 }
 
@@ -51,6 +53,9 @@ export async function start(
   const registry = options.registry ?? createMetricsRegistry('intake-api');
   const bootstrapKeys = parseBootstrapKeys(config.BOOTSTRAP_API_KEYS);
   const departments = await loadDepartments(config.TAXONOMY_FILE);
+  // The local model answers previews in-process (no API key: a preview costs nothing).
+  const classify =
+    options.classify ?? (await createLocalClassify({ TAXONOMY_FILE: config.TAXONOMY_FILE }));
 
   const kafka = createKafka({
     brokers: parseBrokers(config.KAFKA_BROKERS),
@@ -73,7 +78,15 @@ export async function start(
   });
   const admin = kafka.admin();
   const producers = await Promise.all(
-    Array.from({ length: config.PRODUCER_LANES }, () => createProducer(kafka)),
+    Array.from({ length: config.PRODUCER_LANES }, () =>
+      config.PRODUCER_CLIENT === 'platformatic'
+        ? createFastProducer({
+            brokers: parseBrokers(config.KAFKA_BROKERS),
+            clientId: `${config.KAFKA_CLIENT_ID}-intake-api`,
+            logger,
+          })
+        : createProducer(kafka),
+    ),
   );
   const disconnectProducers = () => Promise.all(producers.map((p) => p.disconnect()));
   const batching = shardByKey(
@@ -104,7 +117,7 @@ export async function start(
       postgres: () => pool.query('SELECT 1'),
     },
     pipelineHealth: parseHealthUrls(config.PIPELINE_HEALTH_URLS),
-    classify: options.classify,
+    classify,
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
     corsOrigins: config.CORS_ORIGINS.split(',')
       .map((o) => o.trim())

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { canonicalJson, requestHash, ticketIdOf } from './idempotency.js';
 import { findNul } from './json-body.js';
-import { departmentsOf, TaxonomyFileError } from './taxonomy.js';
 import { deterministicId } from '@mailroom/events';
 
 describe('cursor', () => {
@@ -41,20 +40,5 @@ describe('findNul', () => {
     expect(findNul({ a: 'ok', b: [{ c: 'x\u0000' }] })).toBe('/b/0/c');
     expect(findNul({ 'k\u0000': 1 })).toBe('/k\\u0000');
     expect(findNul({ a: 'fine' })).toBeUndefined();
-  });
-});
-
-describe('departmentsOf', () => {
-  it('reads active departments of the categorizer taxonomy format', () => {
-    expect(
-      departmentsOf({
-        departments: [
-          { name: 'A', description: 'a' },
-          { name: 'B', active: false },
-        ],
-      }),
-    ).toEqual([{ name: 'A', description: 'a' }]);
-    expect(() => departmentsOf({ departments: [] })).toThrow(TaxonomyFileError);
-    expect(() => departmentsOf({ departments: [{ name: '' }] })).toThrow(/name/);
   });
 });

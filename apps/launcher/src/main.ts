@@ -1,6 +1,7 @@
 // The embedded default: every app of the pipeline in one process, each with its own
 // config, metrics registry and port, stopped in reverse start order on SIGTERM/SIGINT.
 // In production the same apps run as separate processes (apps/<name>/src/main.ts).
+import { CategorizerConfig, start as startCategorizer } from '@mailroom/categorizer';
 import { loadConfig } from '@mailroom/config';
 import { IntakeConfigSchema, start as startIntake } from '@mailroom/intake-api';
 import { createLogger, createShutdown } from '@mailroom/observability';
@@ -16,6 +17,10 @@ const apps: { name: string; start: () => Promise<{ stop(): Promise<void> }> }[] 
   {
     name: 'ticket-store',
     start: () => startTicketStore(loadConfig(TicketStoreConfig, env), child('ticket-store')),
+  },
+  {
+    name: 'categorizer',
+    start: () => startCategorizer(loadConfig(CategorizerConfig, env), child('categorizer')),
   },
   {
     name: 'intake-api',

@@ -95,10 +95,7 @@ export function createBatchingProducer(
       if (byTopic.size === 1 && only) {
         await producer.send(only[0], only[1]);
       } else {
-        await producer.raw.sendBatch({
-          acks: -1,
-          topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-        });
+        await producer.sendMany([...byTopic].map(([topic, messages]) => ({ topic, messages })));
       }
       for (const p of batch) p.resolve();
     } catch (err) {

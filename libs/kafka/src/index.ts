@@ -5,7 +5,9 @@ export {
   type MailroomProducer,
   type Message,
   type ProducerOptions,
+  type TopicMessages,
 } from './producer.js';
+export { createFastProducer, type FastProducerOptions } from './fast-producer.js';
 export {
   createBatchingProducer,
   shardByKey,

@@ -1,4 +1,4 @@
-import { CompressionTypes, Partitioners, type Kafka, type Message, type Producer } from 'kafkajs';
+import { CompressionTypes, Partitioners, type Kafka, type Message } from 'kafkajs';
 
 export type { Message };
 
@@ -7,10 +7,17 @@ export interface ProducerOptions {
   compression?: 'none' | 'gzip';
 }
 
+export interface TopicMessages {
+  topic: string;
+  messages: Message[];
+}
+
+/** What the apps produce through, whichever Kafka client is behind it. */
 export interface MailroomProducer {
   /** Resolves once every record is acknowledged by all in-sync replicas (acks=all). */
   send(topic: string, messages: Message[]): Promise<void>;
-  raw: Producer;
+  /** Several topics in one produce request. */
+  sendMany(batches: TopicMessages[]): Promise<void>;
   disconnect(): Promise<void>;
 }
 
@@ -35,9 +42,11 @@ export async function createProducer(
   const compression =
     options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
   return {
-    raw: producer,
     send: async (topic, messages) => {
       await producer.send({ topic, messages, acks: -1, compression });
+    },
+    sendMany: async (batches) => {
+      await producer.sendBatch({ topicMessages: batches, acks: -1, compression });
     },
     disconnect: () => producer.disconnect(),
   };

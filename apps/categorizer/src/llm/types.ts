@@ -27,6 +27,8 @@ export interface Categorization {
   promptVersion: string;
   latencyMs: number;
   tokens: TokenUsage;
+  /** The categorizer itself says a human should look (e.g. the local model abstained). */
+  needsReview?: boolean;
   /** Set when the fallback answered: the stable error code of the primary's failure. */
   fallbackReason?: string;
 }
