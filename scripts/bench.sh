@@ -13,3 +13,5 @@ echo "== intake: POST /api/tickets vs an empty Fastify route"
 npx --no-install tsx apps/intake-api/bench/intake.bench.ts "$@"
 echo "== local classifier: predictions/s and training time vs the TF-IDF + LR baseline"
 npx --no-install tsx libs/classifier/bench/predict.bench.ts
+echo "== dashboard summary: rollups vs GROUP BY over 1,000,000 tickets"
+npx --no-install tsx apps/analytics/bench/summary.bench.ts

@@ -11,6 +11,7 @@ import { installHttpMetrics } from './http-metrics.js';
 import { installJsonParser } from './json-body.js';
 import { registerApiKeyAdmin } from './routes/api-keys.js';
 import { registerClassify } from './routes/classify.js';
+import { registerDashboard } from './routes/dashboard.js';
 import { registerOps } from './routes/ops.js';
 import { registerRouting } from './routes/routing.js';
 import { registerSubmitTicket } from './routes/submit-ticket.js';
@@ -98,6 +99,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   registerOps(app, deps);
   registerSubmitTicket(app, deps, metrics, () => closing);
   registerTicketQueries(app, deps);
+  registerDashboard(app, deps);
   registerTicketCommands(app, deps, metrics);
   registerRouting(app, deps, metrics);
   registerClassify(app, deps);

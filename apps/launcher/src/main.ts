@@ -1,6 +1,7 @@
 // The embedded default: every app of the pipeline in one process, each with its own
 // config, metrics registry and port, stopped in reverse start order on SIGTERM/SIGINT.
 // In production the same apps run as separate processes (apps/<name>/src/main.ts).
+import { AnalyticsConfig, start as startAnalytics } from '@mailroom/analytics';
 import { CategorizerConfig, start as startCategorizer } from '@mailroom/categorizer';
 import { loadConfig } from '@mailroom/config';
 import { IntakeConfigSchema, start as startIntake } from '@mailroom/intake-api';
@@ -21,6 +22,10 @@ const apps: { name: string; start: () => Promise<{ stop(): Promise<void> }> }[] 
   {
     name: 'categorizer',
     start: () => startCategorizer(loadConfig(CategorizerConfig, env), child('categorizer')),
+  },
+  {
+    name: 'analytics',
+    start: () => startAnalytics(loadConfig(AnalyticsConfig, env), child('analytics')),
   },
   {
     name: 'intake-api',
