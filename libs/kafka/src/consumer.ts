@@ -15,12 +15,21 @@ export interface ConsumedRecord {
 }
 
 export type RecordHandler = (record: ConsumedRecord) => Promise<void>;
+/** Handles consecutive records of one partition at once (one transaction, one produce). */
+export type BatchHandler = (records: ConsumedRecord[]) => Promise<void>;
 
 export interface ConsumerOptions {
   kafka: Kafka;
   groupId: string;
   topics: string[];
   handler: RecordHandler;
+  /**
+   * Optional fast path: chunks of up to `maxChunk` records go to it together. When a
+   * chunk fails with anything but a transient fault, its records are handled one by one
+   * by `handler`, so a poison record is dead-lettered alone and the rest still pass.
+   */
+  batchHandler?: BatchHandler;
+  maxChunk?: number;
   /** Sends dead letters to `<topic>.dlq`. */
   producer: MailroomProducer;
   logger: Logger;
@@ -183,6 +192,34 @@ export async function runConsumer(options: ConsumerOptions): Promise<RunningCons
     }
   };
 
+  const maxChunk = Math.max(1, options.maxChunk ?? 500);
+  /** 'done' | 'one-by-one' (not transient: isolate the bad record) | 'stop' (shutting down). */
+  const handleChunk = async (records: ConsumedRecord[], heartbeat: () => Promise<void>) => {
+    const topic = records[0]!.topic;
+    const end = metrics.duration.startTimer({ group: groupId, topic });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await options.batchHandler!(records);
+        metrics.records.inc({ group: groupId, topic, outcome: 'processed' }, records.length);
+        end();
+        return 'done' as const;
+      } catch (err) {
+        if (classifyError(err) !== 'transient') {
+          log.debug(
+            { err, records: records.length },
+            'chunk failed, handling its records one by one',
+          );
+          return 'one-by-one' as const;
+        }
+        log.warn({ err, attempt, records: records.length }, 'chunk failed transiently, retrying');
+        if (stopping) return 'stop' as const;
+        await sleep(backoff(attempt));
+        if (stopping) return 'stop' as const;
+        await heartbeat().catch(() => undefined);
+      }
+    }
+  };
+
   const consumer = kafka.consumer({
     groupId,
     sessionTimeout: options.sessionTimeoutMs ?? 30_000,
@@ -208,20 +245,39 @@ export async function runConsumer(options: ConsumerOptions): Promise<RunningCons
     eachBatch: async (payload: EachBatchPayload) => {
       const { batch } = payload;
       const heartbeat = () => payload.heartbeat();
-      for (const message of batch.messages) {
-        if (!payload.isRunning() || payload.isStale() || stopping) break;
-        const record: ConsumedRecord = {
-          topic: batch.topic,
-          partition: batch.partition,
-          offset: message.offset,
-          key: message.key?.toString() ?? null,
-          value: message.value,
-          headers: headersOf(message.headers),
-          timestamp: message.timestamp,
-        };
-        if (!(await handle(record, message, heartbeat))) break;
-        payload.resolveOffset(message.offset);
-        await heartbeat();
+      const toRecord = (message: KafkaMessage): ConsumedRecord => ({
+        topic: batch.topic,
+        partition: batch.partition,
+        offset: message.offset,
+        key: message.key?.toString() ?? null,
+        value: message.value,
+        headers: headersOf(message.headers),
+        timestamp: message.timestamp,
+      });
+      const live = () => payload.isRunning() && !payload.isStale() && !stopping;
+      for (let i = 0; i < batch.messages.length && live();) {
+        const chunk = batch.messages.slice(i, i + (options.batchHandler ? maxChunk : 1));
+        if (options.batchHandler && chunk.length > 1) {
+          const outcome = await handleChunk(chunk.map(toRecord), heartbeat);
+          if (outcome === 'stop') break;
+          if (outcome === 'done') {
+            payload.resolveOffset(chunk.at(-1)!.offset);
+            await heartbeat();
+            i += chunk.length;
+            continue;
+          }
+        }
+        let stopped = false;
+        for (const message of chunk) {
+          if (!live() || !(await handle(toRecord(message), message, heartbeat))) {
+            stopped = true;
+            break;
+          }
+          payload.resolveOffset(message.offset);
+          await heartbeat();
+        }
+        if (stopped) break;
+        i += chunk.length;
       }
       await payload.commitOffsetsIfNecessary();
       const last = batch.messages.at(-1);

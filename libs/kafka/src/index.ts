@@ -21,6 +21,7 @@ export {
   type ConsumedRecord,
   type ConsumerOptions,
   type RecordHandler,
+  type BatchHandler,
   type RunningConsumer,
 } from './consumer.js';
 export {

@@ -178,3 +178,42 @@ describe('runConsumer', () => {
     expect(metrics).toMatch(/mailroom_consumer_records_total\{[^}]*outcome="processed"[^}]*\} 3/);
   });
 });
+
+describe('runConsumer with a batch handler', () => {
+  it('hands chunks to the batch handler and isolates a poison record one by one', async () => {
+    const topic = await topicPair(1);
+    const chunks: number[] = [];
+    const single: string[] = [];
+    const consumer = await runConsumer({
+      kafka,
+      producer,
+      logger,
+      registry: new Registry(),
+      groupId: unique('g'),
+      topics: [topic],
+      maxChunk: 50,
+      batchHandler: async (records) => {
+        if (records.some((r) => r.value!.toString() === 'poison')) {
+          throw permanentError('BAD_RECORD', 'one bad record in the chunk');
+        }
+        chunks.push(records.length);
+      },
+      handler: async (r) => {
+        if (r.value!.toString() === 'poison') throw permanentError('BAD_RECORD', 'poison');
+        single.push(r.value!.toString());
+      },
+    });
+    const good = Array.from({ length: 120 }, (_, i) => ({ value: `ok-${i}` }));
+    await producer.send(topic, good);
+    await waitFor(() => chunks.reduce((a, b) => a + b, 0) + single.length >= 120, {
+      what: '120 good records',
+    });
+    await producer.send(topic, [{ value: 'a' }, { value: 'poison' }, { value: 'b' }]);
+    await waitFor(() => single.includes('b'), { what: 'the records around the poison one' });
+    await consumer.stop();
+    expect(Math.max(...chunks)).toBeGreaterThan(1);
+    expect(Math.max(...chunks)).toBeLessThanOrEqual(50);
+    expect(single).toEqual(expect.arrayContaining(['a', 'b']));
+    expect(single).not.toContain('poison');
+  });
+});
