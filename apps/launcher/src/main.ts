@@ -4,6 +4,8 @@
 import { AnalyticsConfig, start as startAnalytics } from '@mailroom/analytics';
 import { CategorizerConfig, start as startCategorizer } from '@mailroom/categorizer';
 import { loadConfig } from '@mailroom/config';
+import { NotifierConfig, start as startNotifier } from '@mailroom/notifier';
+import { RouterConfig, start as startRouter } from '@mailroom/router';
 import { IntakeConfigSchema, start as startIntake } from '@mailroom/intake-api';
 import { createLogger, createShutdown } from '@mailroom/observability';
 import { TicketStoreConfig, start as startTicketStore } from '@mailroom/ticket-store';
@@ -22,6 +24,14 @@ const apps: { name: string; start: () => Promise<{ stop(): Promise<void> }> }[] 
   {
     name: 'categorizer',
     start: () => startCategorizer(loadConfig(CategorizerConfig, env), child('categorizer')),
+  },
+  {
+    name: 'router',
+    start: () => startRouter(loadConfig(RouterConfig, env), child('router')),
+  },
+  {
+    name: 'notifier',
+    start: () => startNotifier(loadConfig(NotifierConfig, env), child('notifier')),
   },
   {
     name: 'analytics',

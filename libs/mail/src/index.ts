@@ -51,3 +51,17 @@ export {
 } from './status-command.js';
 export { inspectMail, type MailInspection } from './inspect-mail.js';
 export { runMailCli, type MailCliIo } from './mail-cli.js';
+export {
+  composeMail,
+  parseMailTemplate,
+  renderTemplate,
+  templatePlaceholders,
+  escapeHtml,
+  singleLine,
+  ourMessageId,
+  ComposeMailError,
+  type ComposeMailInput,
+  type ComposedMail,
+  type MailTemplate,
+  type TemplateValues,
+} from './compose-mail.js';

@@ -1,0 +1,152 @@
+import type pg from 'pg';
+import { withTransaction } from '@mailroom/db';
+import { deterministicId, makeEvent, type Envelope, type PayloadOf } from '@mailroom/events';
+import { permanentError } from '@mailroom/kafka';
+import { decideRoute, ruleKind, type RoutingContext } from './decide.js';
+import type { RouterMetrics } from './router-metrics.js';
+
+export const SOURCE = 'router';
+const DESCRIPTION_CHARS = 20_000;
+
+/** ticket.created → the few fields routing and ticket.routed need (event-carried state). */
+export async function rememberTicket(pool: pg.Pool, e: Envelope<'ticket.created'>): Promise<void> {
+  const p = e.payload;
+  // A manual route may have created a stub row first: fill what is missing, keep the rest.
+  await pool.query(
+    `INSERT INTO router_tickets (ticket_id, number, title, description, requester_email, requester_name, message_id, automated, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+     ON CONFLICT (ticket_id) DO UPDATE SET
+       number = coalesce(router_tickets.number, excluded.number),
+       title = coalesce(router_tickets.title, excluded.title),
+       description = coalesce(router_tickets.description, excluded.description),
+       requester_email = coalesce(router_tickets.requester_email, excluded.requester_email),
+       requester_name = coalesce(router_tickets.requester_name, excluded.requester_name),
+       message_id = coalesce(router_tickets.message_id, excluded.message_id),
+       automated = router_tickets.automated OR excluded.automated`,
+    [
+      e.ticketId,
+      p.number,
+      p.title,
+      p.description.slice(0, DESCRIPTION_CHARS),
+      p.requester.email.toLowerCase(),
+      p.requester.name ?? null,
+      p.messageId ?? null,
+      p.automated ?? false,
+      p.createdAt,
+    ],
+  );
+}
+
+interface TicketRow {
+  number: string | null;
+  title: string | null;
+  description: string | null;
+  requester_email: string | null;
+  requester_name: string | null;
+  message_id: string | null;
+  department: string | null;
+  priority: PayloadOf<'ticket.routed'>['priority'] | null;
+  routed_at: Date | null;
+}
+
+/**
+ * ticket.categorized → one routing decision, stored in routing_history (keyed by an id
+ * derived from the categorization) together with the event it emits. A redelivery
+ * returns the stored event unchanged; a later re-categorization never re-routes (people
+ * do that with a route command).
+ */
+export async function routeCategorized(
+  pool: pg.Pool,
+  ctx: RoutingContext,
+  metrics: RouterMetrics,
+  e: Envelope<'ticket.categorized'>,
+): Promise<Envelope[]> {
+  const ticketId = e.ticketId;
+  if (!ticketId) throw permanentError('TICKET_ID_MISSING', 'ticket.categorized without ticketId');
+  const eventId = deterministicId('event', e.id, 'routed');
+  return withTransaction(pool, async (db) => {
+    const done = await db.query<{ event: Envelope | null }>(
+      'SELECT event FROM routing_history WHERE event_id = $1',
+      [eventId],
+    );
+    if (done.rows[0]) return done.rows[0].event ? [done.rows[0].event] : [];
+
+    const { rows } = await db.query<TicketRow>(
+      'SELECT * FROM router_tickets WHERE ticket_id = $1 FOR UPDATE',
+      [ticketId],
+    );
+    const t = rows[0];
+    if (!t?.number || !t.requester_email || t.title === null) {
+      // Its ticket.created precedes it on the same partition; missing means the group
+      // started after it (or the topic lost it): a person has to look, not a retry.
+      throw permanentError('TICKET_UNKNOWN', `no ticket.created seen for ticket ${ticketId}`);
+    }
+    if (t.routed_at) {
+      metrics.skipped.inc({ reason: 'already_routed' });
+      return [];
+    }
+    const decision = t.department
+      ? // An agent routed it by hand before the categorizer answered: keep their choice.
+        {
+          department: t.department,
+          priority: e.payload.priority,
+          rule: 'manual',
+          decidedBy: 'router:manual',
+        }
+      : decideRoute(
+          {
+            requesterEmail: t.requester_email,
+            title: t.title,
+            description: t.description ?? '',
+            categorized: e.payload,
+          },
+          ctx,
+        );
+    const confidence = 'confidence' in decision ? decision.confidence : undefined;
+    const event = makeEvent('ticket.routed', {
+      id: eventId,
+      ticketId,
+      source: SOURCE,
+      ...(e.correlationId ? { correlationId: e.correlationId } : {}),
+      payload: {
+        department: decision.department,
+        priority: decision.priority,
+        rule: decision.rule,
+        ...(confidence !== undefined ? { confidence } : {}),
+        decidedBy: decision.decidedBy,
+        requester: {
+          email: t.requester_email,
+          ...(t.requester_name ? { name: t.requester_name } : {}),
+        },
+        number: Number(t.number),
+        title: t.title,
+        ...(t.message_id ? { messageId: t.message_id } : {}),
+      },
+    });
+    await db.query(
+      `INSERT INTO routing_history (event_id, ticket_id, department, kind, rule, confidence, decided_by, priority, event, at)
+       VALUES ($1, $2, $3, 'routed', $4, $5, $6, $7, $8, $9) ON CONFLICT (event_id) DO NOTHING`,
+      [
+        eventId,
+        ticketId,
+        decision.department,
+        decision.rule,
+        confidence ?? null,
+        decision.decidedBy,
+        decision.priority,
+        JSON.stringify(event),
+        event.occurredAt,
+      ],
+    );
+    await db.query(
+      `UPDATE router_tickets SET department = $2, priority = $3, routed_at = $4 WHERE ticket_id = $1`,
+      [ticketId, decision.department, decision.priority, event.occurredAt],
+    );
+    metrics.decisions.inc({
+      kind: 'routed',
+      rule: ruleKind(decision.rule),
+      department: decision.department,
+    });
+    return [event];
+  });
+}

@@ -1,0 +1,157 @@
+import type pg from 'pg';
+import { DEFAULT_TAXONOMY, loadTaxonomyFile, type Taxonomy } from '@mailroom/categorizer';
+import { createPool } from '@mailroom/db';
+import {
+  ALL_TOPICS,
+  TOPICS,
+  decodeEvent,
+  encodeEvent,
+  type Envelope,
+  type RouteTicket,
+} from '@mailroom/events';
+import {
+  createKafka,
+  createProducer,
+  dlqTopicOf,
+  ensureTopics,
+  parseBrokers,
+  permanentError,
+  runConsumer,
+  type MailroomProducer,
+} from '@mailroom/kafka';
+import {
+  createLogger,
+  createMetricsRegistry,
+  startOpsServer,
+  type Logger,
+} from '@mailroom/observability';
+import type { RouterConfig } from './config.js';
+import type { RoutingContext } from './decide.js';
+import { handleRouteCommand } from './handle-route-command.js';
+import { rememberTicket, routeCategorized } from './handle-ticket-events.js';
+import { createRouterMetrics, type RouterMetrics } from './router-metrics.js';
+import { loadRoutingRules } from './rules.js';
+
+export interface StartOptions {
+  logger?: Logger;
+  /** Topics to consume and emit to (default tickets.events + tickets.commands); tests isolate with their own. */
+  topics?: { events: string; commands: string };
+}
+
+/** What one record means for the router; returns the events to emit after the commit. */
+export async function handleRouterRecord(
+  pool: pg.Pool,
+  ctx: RoutingContext,
+  metrics: RouterMetrics,
+  event: Envelope,
+): Promise<Envelope[]> {
+  switch (event.type) {
+    case 'ticket.created':
+      await rememberTicket(pool, event as Envelope<'ticket.created'>);
+      return [];
+    case 'ticket.categorized':
+      return routeCategorized(pool, ctx, metrics, event as Envelope<'ticket.categorized'>);
+    case 'command.route_ticket':
+      if (!event.ticketId)
+        throw permanentError('TICKET_ID_MISSING', 'route command without ticketId');
+      return handleRouteCommand(
+        pool,
+        ctx.taxonomy,
+        metrics,
+        event.ticketId,
+        event.payload as RouteTicket,
+      );
+    default:
+      return [];
+  }
+}
+
+async function emit(producer: MailroomProducer, topic: string, events: Envelope[], trace?: string) {
+  if (events.length === 0) return;
+  await producer.send(
+    topic,
+    events.map((e) => encodeEvent(e, e.ticketId ?? e.id, trace)),
+  );
+}
+
+/** router: ticket.categorized and route commands → ticket.routed / ticket.rerouted. */
+export async function start(config: RouterConfig, options: StartOptions = {}) {
+  const logger = options.logger ?? createLogger({ name: 'router', level: config.LOG_LEVEL });
+  // Rules and taxonomy fail fast, before joining the group.
+  const taxonomy: Taxonomy = config.TAXONOMY_FILE
+    ? await loadTaxonomyFile(config.TAXONOMY_FILE)
+    : DEFAULT_TAXONOMY;
+  const rules = await loadRoutingRules(
+    config.ROUTING_RULES_FILE,
+    taxonomy,
+    config.TRIAGE_DEPARTMENT,
+  );
+  const ctx: RoutingContext = { rules, taxonomy, triageDepartment: config.TRIAGE_DEPARTMENT };
+  const registry = createMetricsRegistry('router');
+  const metrics = createRouterMetrics(registry);
+  const pool = createPool({
+    url: config.DATABASE_URL,
+    max: config.DATABASE_POOL_MAX,
+    applicationName: 'router',
+    onIdleError: (err) => logger.warn({ err }, 'idle postgres client failed'),
+  });
+  const kafka = createKafka({
+    brokers: parseBrokers(config.KAFKA_BROKERS),
+    clientId: `${config.KAFKA_CLIENT_ID}-router`,
+    logger,
+  });
+  const sources = options.topics ?? { events: TOPICS.events, commands: TOPICS.commands };
+  const inputs = [sources.events, sources.commands];
+  await ensureTopics(
+    kafka,
+    [...new Set([...ALL_TOPICS, ...inputs, ...inputs.map(dlqTopicOf)])].map((topic) => ({
+      topic,
+      partitions: config.KAFKA_TOPIC_PARTITIONS,
+      replicationFactor: config.KAFKA_REPLICATION_FACTOR,
+    })),
+  );
+  const producer = await createProducer(kafka);
+  const consumer = await runConsumer({
+    kafka,
+    producer,
+    logger,
+    registry,
+    groupId: config.ROUTER_GROUP_ID,
+    topics: inputs,
+    partitionsConsumedConcurrently: config.ROUTER_CONCURRENCY,
+    fromBeginning: config.ROUTER_FROM_BEGINNING,
+    handler: async (record) => {
+      const type = record.headers['event-type'];
+      // Most records on these topics are not for the router: skip them unparsed.
+      if (
+        type &&
+        !['ticket.created', 'ticket.categorized', 'command.route_ticket'].includes(type)
+      ) {
+        return;
+      }
+      const event = decodeEvent(record.value);
+      const facts = await handleRouterRecord(pool, ctx, metrics, event);
+      await emit(producer, sources.events, facts, record.headers.traceparent);
+    },
+  });
+  const ops = await startOpsServer({
+    port: config.METRICS_PORT,
+    registry,
+    logger,
+    checks: { postgres: () => pool.query('select 1') },
+  });
+  logger.info(
+    { rules: rules.version, taxonomy: taxonomy.version, triage: config.TRIAGE_DEPARTMENT },
+    'router started',
+  );
+  return {
+    port: ops.port,
+    joined: consumer.joined,
+    stop: async () => {
+      await consumer.stop();
+      await producer.disconnect();
+      await ops.close();
+      await pool.end();
+    },
+  };
+}
