@@ -30,6 +30,11 @@ export default async function setup(): Promise<void> {
   // Tests use their own database, never the one `npm start` runs on.
   process.env.DATABASE_URL = process.env.TEST_DATABASE_URL;
   process.env.MAILROOM_ROOT = root;
+  // Test files run in parallel and their ticket-stores all consume tickets.raw: one
+  // shared configuration makes every instance thread and authorize mail the same way,
+  // whichever of them handles a record first.
+  process.env.REPLY_TOKEN_SECRET ??= 'mailroom-test-reply-token-secret-0123456789';
+  process.env.AGENT_ADDRESSES ??= '@agents.example.test';
   // Migrations added since the stack started apply before any test runs.
   const { migrate } = await import('@mailroom/db');
   await migrate({ url: process.env.DATABASE_URL! });

@@ -92,6 +92,7 @@ export async function start(
   });
   const ops = await startOpsServer({
     port: config.METRICS_PORT,
+    host: config.METRICS_HOST,
     registry,
     logger,
     checks: {

@@ -60,6 +60,7 @@ export async function start(config: CategorizerConfig, options: StartOptions = {
   });
   const ops = await startOpsServer({
     port: config.METRICS_PORT,
+    host: config.METRICS_HOST,
     registry,
     logger,
     checks: {

@@ -4,6 +4,7 @@
 import { AnalyticsConfig, start as startAnalytics } from '@mailroom/analytics';
 import { CategorizerConfig, start as startCategorizer } from '@mailroom/categorizer';
 import { loadConfig } from '@mailroom/config';
+import { ImapPollerConfig, start as startImapPoller } from '@mailroom/imap-poller';
 import { NotifierConfig, start as startNotifier } from '@mailroom/notifier';
 import { RouterConfig, start as startRouter } from '@mailroom/router';
 import { IntakeConfigSchema, start as startIntake } from '@mailroom/intake-api';
@@ -36,6 +37,10 @@ const apps: { name: string; start: () => Promise<{ stop(): Promise<void> }> }[] 
   {
     name: 'analytics',
     start: () => startAnalytics(loadConfig(AnalyticsConfig, env), child('analytics')),
+  },
+  {
+    name: 'imap-poller',
+    start: () => startImapPoller(loadConfig(ImapPollerConfig, env), child('imap-poller')),
   },
   {
     name: 'intake-api',

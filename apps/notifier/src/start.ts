@@ -146,6 +146,7 @@ export async function start(
   });
   const ops = await startOpsServer({
     port: config.METRICS_PORT,
+    host: config.METRICS_HOST,
     registry,
     logger,
     checks: { postgres: () => pool.query('select 1') },

@@ -136,6 +136,7 @@ export async function start(config: RouterConfig, options: StartOptions = {}) {
   });
   const ops = await startOpsServer({
     port: config.METRICS_PORT,
+    host: config.METRICS_HOST,
     registry,
     logger,
     checks: { postgres: () => pool.query('select 1') },

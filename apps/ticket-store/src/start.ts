@@ -18,7 +18,7 @@ import type pg from 'pg';
 import type { TicketStoreConfig } from './config.js';
 import { emit } from './emit.js';
 import { applyLifecycle } from './apply-lifecycle.js';
-import { handleEmail } from './handle-email.js';
+import { handleEmail, emailOptionsFromConfig, type EmailOptions } from './handle-email.js';
 import { handleSubmission } from './handle-submission.js';
 import { handleUpdateCommand } from './handle-command.js';
 
@@ -27,12 +27,16 @@ export interface StartOptions {
 }
 
 /** Decides what a record means for the ticket state; returns the facts to emit. */
-export async function handleRecord(pool: pg.Pool, event: Envelope): Promise<Envelope[]> {
+export async function handleRecord(
+  pool: pg.Pool,
+  event: Envelope,
+  email?: EmailOptions,
+): Promise<Envelope[]> {
   switch (event.type) {
     case 'raw.api_submission':
       return handleSubmission(pool, event.payload as Envelope<'raw.api_submission'>['payload']);
     case 'raw.email_received':
-      return handleEmail(pool, event.payload as Envelope<'raw.email_received'>['payload']);
+      return handleEmail(pool, event.payload as Envelope<'raw.email_received'>['payload'], email);
     case 'command.update_ticket':
       if (!event.ticketId) return [];
       return handleUpdateCommand(
@@ -52,6 +56,7 @@ export async function handleRecord(pool: pg.Pool, event: Envelope): Promise<Enve
 export async function start(config: TicketStoreConfig, options: StartOptions = {}) {
   const logger = options.logger ?? createLogger({ name: 'ticket-store', level: config.LOG_LEVEL });
   const registry = createMetricsRegistry('ticket-store');
+  const emailOptions = emailOptionsFromConfig(config);
   const pool = createPool({
     url: config.DATABASE_URL,
     max: config.DATABASE_POOL_MAX,
@@ -83,12 +88,13 @@ export async function start(config: TicketStoreConfig, options: StartOptions = {
     fromBeginning: config.TICKET_STORE_FROM_BEGINNING,
     handler: async (record: ConsumedRecord) => {
       const event = decodeEvent(record.value);
-      const facts = await handleRecord(pool, event);
+      const facts = await handleRecord(pool, event, emailOptions);
       await emit(producer, facts, record.headers.traceparent);
     },
   });
   const ops = await startOpsServer({
     port: config.METRICS_PORT,
+    host: config.METRICS_HOST,
     registry,
     logger,
     checks: {

@@ -48,8 +48,15 @@ export const ImapConfig = Type.Object({
   IMAP_PORT: Port(13143),
 });
 
-/** Port of the /metrics + /health server of an app (0 = pick a free one). */
-export const metricsPort = (def: number) => Type.Object({ METRICS_PORT: Port(def) });
+/**
+ * Address of the /metrics + /health + /ready server of an app: port 0 picks a free one;
+ * the host is loopback locally, 0.0.0.0 in containers (probes and scrapes come from outside).
+ */
+export const metricsPort = (def: number) =>
+  Type.Object({
+    METRICS_PORT: Port(def),
+    METRICS_HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
+  });
 
 /** The default ports of the apps, as the local stack's Prometheus scrapes them. */
 export const APP_PORTS = {

@@ -60,6 +60,18 @@ export const EmailReceived = Obj({
   ),
   problems: Type.Array(Type.String({ maxLength: 1000 }), { maxItems: 50 }),
   receivedAt: DateTime,
+  /** Size of the raw message in bytes (RFC822.SIZE). */
+  size: Type.Optional(Type.Integer({ minimum: 0 })),
+  /** The Authentication-Results headers as received (DKIM/SPF/DMARC verdicts of the MTA). */
+  authenticationResults: Type.Optional(
+    Type.Array(Type.String({ maxLength: 4000 }), { maxItems: 20 }),
+  ),
+  /** For bounces: the recipients the report says could not be reached. */
+  bouncedRecipients: Type.Optional(Type.Array(Type.String({ maxLength: 320 }), { maxItems: 100 })),
+  /** Set when the message exceeded the poller's size cap: only its start was parsed. */
+  oversized: Type.Optional(
+    Obj({ limit: Type.Integer({ minimum: 0 }), size: Type.Integer({ minimum: 0 }) }),
+  ),
 });
 export type EmailReceived = Static<typeof EmailReceived>;
 

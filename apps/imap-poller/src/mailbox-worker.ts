@@ -1,0 +1,212 @@
+import { ImapFlow } from 'imapflow';
+import { errorCode } from '@mailroom/kafka';
+import type { Logger } from '@mailroom/observability';
+import { backoffDelay, sleep } from './backoff.js';
+import type { CheckpointStore } from './checkpoint-store.js';
+import { ingestBatch, uidSet, type BatchDeps } from './ingest-batch.js';
+import type { MailboxSpec } from './mailboxes.js';
+
+export interface MailboxState {
+  mailbox: string;
+  connected: boolean;
+  idling: boolean;
+  lastFetchAt: string | null;
+  uidValidity: string | null;
+  lastUid: number | null;
+  error: { code: string; message: string; at: string } | null;
+}
+
+export interface MailboxWorkerOptions {
+  spec: MailboxSpec;
+  checkpoints: CheckpointStore;
+  batch: Omit<BatchDeps, 'mailbox' | 'logger'>;
+  logger: Logger;
+  batchSize: number;
+  pollIntervalMs: number;
+  reconnectMaxMs: number;
+  markSeen: boolean;
+}
+
+export interface MailboxWorker {
+  state(): MailboxState;
+  /** Lets the batch in hand finish (and its checkpoint land), then logs out. */
+  stop(): Promise<void>;
+}
+
+// Servers drop an IDLE after ~30 min (RFC 2177); re-issue it well before that.
+const MAX_IDLE_MS = 5 * 60_000;
+
+export function startMailboxWorker(o: MailboxWorkerOptions): MailboxWorker {
+  const { spec, metrics } = { spec: o.spec, metrics: o.batch.metrics };
+  const labels = { mailbox: spec.name };
+  const log = o.logger.child({ mailbox: spec.name });
+  const abort = new AbortController();
+  const state: MailboxState = {
+    mailbox: spec.name,
+    connected: false,
+    idling: false,
+    lastFetchAt: null,
+    uidValidity: null,
+    lastUid: null,
+    error: null,
+  };
+  const setConnected = (v: boolean) => {
+    state.connected = v;
+    metrics.connected.set(labels, v ? 1 : 0);
+  };
+  const setIdling = (v: boolean) => {
+    state.idling = v;
+    metrics.idling.set(labels, v ? 1 : 0);
+  };
+  setConnected(false);
+  setIdling(false);
+
+  /** One pass: everything above the checkpoint, batch by batch, each acked before the next. */
+  async function sync(client: ImapFlow): Promise<void> {
+    const box = client.mailbox;
+    if (!box) throw Object.assign(new Error('no mailbox selected'), { code: 'NOT_SELECTED' });
+    const uidValidity = String(box.uidValidity);
+    let cp = await o.checkpoints.load(spec.name);
+    if (!cp || cp.uidValidity !== uidValidity) {
+      if (cp) {
+        // The server renumbered the folder: re-scan from UID 1. Producing again is safe:
+        // event ids derive from mailbox + Message-ID and ticket-store dedupes on them.
+        log.warn({ from: cp.uidValidity, to: uidValidity }, 'UIDVALIDITY changed: re-scanning');
+        metrics.uidValidityChanges.inc(labels);
+      }
+      cp = { uidValidity, lastUid: 0 };
+      await o.checkpoints.save(spec.name, cp);
+    }
+    state.uidValidity = uidValidity;
+    state.lastUid = cp.lastUid;
+    if (box.exists > 0) {
+      const listed = await client.fetchAll(
+        `${cp.lastUid + 1}:*`,
+        { uid: true, size: true },
+        { uid: true },
+      );
+      // `n:*` always includes the highest UID, even when it is below n.
+      const todo = listed
+        .filter((m) => m.uid > cp.lastUid)
+        .map((m) => ({ uid: m.uid, size: m.size ?? 0 }))
+        .sort((a, b) => a.uid - b.uid);
+      metrics.backlog.set(labels, todo.length);
+      for (let i = 0; i < todo.length; i += o.batchSize) {
+        const batch = todo.slice(i, i + o.batchSize);
+        const end = metrics.batchSeconds.startTimer(labels);
+        await ingestBatch(client, batch, uidValidity, {
+          ...o.batch,
+          mailbox: spec.name,
+          logger: log,
+        });
+        const lastUid = batch[batch.length - 1]!.uid;
+        await o.checkpoints.save(spec.name, { uidValidity, lastUid });
+        state.lastUid = lastUid;
+        end();
+        metrics.backlog.set(labels, todo.length - i - batch.length);
+        await acknowledge(
+          client,
+          batch.map((m) => m.uid),
+        );
+        // Shutdown: the batch in hand is done and checkpointed; stop here.
+        if (abort.signal.aborted) break;
+      }
+    }
+    state.lastFetchAt = new Date().toISOString();
+    metrics.lastFetch.set(labels, Date.now() / 1000);
+  }
+
+  /** \Seen / move happen after Kafka acked and the checkpoint moved: cosmetic, never state. */
+  async function acknowledge(client: ImapFlow, uids: number[]): Promise<void> {
+    try {
+      if (o.markSeen) await client.messageFlagsAdd(uidSet(uids), ['\\Seen'], { uid: true });
+      if (spec.processedFolder)
+        await client.messageMove(uidSet(uids), spec.processedFolder, { uid: true });
+    } catch (err) {
+      metrics.errors.inc({ ...labels, code: 'ACKNOWLEDGE_FAILED' });
+      log.warn({ err }, 'could not flag/move ingested messages (they stay ingested)');
+    }
+  }
+
+  async function session(onConnected: () => void): Promise<void> {
+    const client = new ImapFlow({
+      host: spec.host,
+      port: spec.port,
+      secure: spec.secure,
+      auth: spec.accessToken
+        ? { user: spec.user, accessToken: spec.accessToken }
+        : { user: spec.user, pass: spec.password ?? '' },
+      logger: false,
+      disableAutoIdle: true,
+      maxIdleTime: MAX_IDLE_MS,
+      missingIdleCommand: 'NOOP',
+    });
+    let dirty = true;
+    let wake: () => void = () => undefined;
+    // imapflow emits 'error' for socket faults; unhandled, it would kill the process.
+    client.on('error', (err: Error) => log.warn({ err }, 'IMAP connection error'));
+    client.on('exists', () => {
+      dirty = true;
+      wake();
+    });
+    const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
+    const onAbort = () => wake();
+    abort.signal.addEventListener('abort', onAbort);
+    try {
+      await client.connect();
+      await client.mailboxOpen(spec.folder);
+      setConnected(true);
+      state.error = null;
+      onConnected();
+      log.info({ folder: spec.folder }, 'IMAP mailbox open');
+      while (!abort.signal.aborted && client.usable) {
+        if (dirty) {
+          dirty = false;
+          await sync(client);
+          continue; // mail that arrived during the sync is fetched before idling
+        }
+        const woken = new Promise<void>((resolve) => (wake = resolve));
+        setIdling(true);
+        // The next command (the sync's FETCH) ends the IDLE; so does the poll timer.
+        client.idle().catch((err: unknown) => log.debug({ err }, 'IDLE ended with an error'));
+        await Promise.race([woken, sleep(o.pollIntervalMs, abort.signal), closed]);
+        setIdling(false);
+        dirty = true; // poll fallback: a server that dropped IDLE still gets checked
+      }
+      if (!abort.signal.aborted)
+        throw Object.assign(new Error('connection closed'), { code: 'CLOSED' });
+    } finally {
+      abort.signal.removeEventListener('abort', onAbort);
+      setIdling(false);
+      setConnected(false);
+      if (client.usable) await client.logout().catch(() => client.close());
+      else client.close();
+    }
+  }
+
+  const running = (async () => {
+    let attempt = 0;
+    while (!abort.signal.aborted) {
+      try {
+        await session(() => (attempt = 0));
+      } catch (err) {
+        const code = errorCode(err);
+        const message = err instanceof Error ? err.message : String(err);
+        state.error = { code, message, at: new Date().toISOString() };
+        metrics.errors.inc({ ...labels, code });
+        log.warn({ err, attempt }, 'IMAP session failed; reconnecting');
+      }
+      if (abort.signal.aborted) break;
+      metrics.reconnects.inc(labels);
+      await sleep(backoffDelay(attempt++, { maxMs: o.reconnectMaxMs }), abort.signal);
+    }
+  })();
+
+  return {
+    state: () => ({ ...state }),
+    stop: async () => {
+      abort.abort();
+      await running;
+    },
+  };
+}
