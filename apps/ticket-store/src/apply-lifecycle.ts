@@ -6,7 +6,7 @@ import type { Envelope } from '@mailroom/events';
  * routed, rerouted, acknowledged). Each update is idempotent: applying an event twice
  * leaves the same row.
  */
-export async function applyLifecycle(pool: pg.Pool, e: Envelope): Promise<void> {
+export async function applyLifecycle(pool: pg.Pool | pg.ClientBase, e: Envelope): Promise<void> {
   if (!e.ticketId) return;
   switch (e.type) {
     case 'ticket.categorized': {
@@ -45,8 +45,11 @@ export async function applyLifecycle(pool: pg.Pool, e: Envelope): Promise<void> 
         `update tickets set acknowledged_at = coalesce(acknowledged_at, $2) where id = $1`,
         [e.ticketId, p.sentAt],
       );
+      // Only for a ticket this store holds: an event about an unknown ticket (another
+      // deployment's, a test's) must not fail on the foreign key and be dead-lettered.
       await pool.query(
-        `insert into ticket_thread_index (message_id, ticket_id) values ($1, $2) on conflict do nothing`,
+        `insert into ticket_thread_index (message_id, ticket_id)
+         select $1, $2 where exists (select 1 from tickets where id = $2) on conflict do nothing`,
         [p.messageId, e.ticketId],
       );
       return;

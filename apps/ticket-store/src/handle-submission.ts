@@ -10,10 +10,15 @@ export const ticketIdOfSubmission = (submissionId: string) =>
 
 /** tickets.raw `raw.api_submission` → one ticket (once), its first message, ticket.created. */
 export async function handleSubmission(pool: pg.Pool, s: ApiSubmission): Promise<Envelope[]> {
+  return withTransaction(pool, (db) => applySubmission(db, s));
+}
+
+/** The same, inside the caller's transaction (the batch path applies many in one). */
+export async function applySubmission(db: pg.ClientBase, s: ApiSubmission): Promise<Envelope[]> {
   const id = ticketIdOfSubmission(s.submissionId);
   const sourceKey = `api:${s.submissionId}`;
   const now = new Date().toISOString();
-  const row = await withTransaction(pool, async (db) => {
+  const row = await (async () => {
     const { row, created } = await insertTicket(db, {
       id,
       sourceKey,
@@ -45,7 +50,7 @@ export async function handleSubmission(pool: pg.Pool, s: ApiSubmission): Promise
       );
     }
     return row;
-  });
+  })();
   return [
     factEvent('ticket.created', row.id, deterministicId('event', row.id, 'created'), {
       number: row.number,

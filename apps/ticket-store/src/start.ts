@@ -20,6 +20,7 @@ import { emit } from './emit.js';
 import { applyLifecycle } from './apply-lifecycle.js';
 import { handleEmail, emailOptionsFromConfig, type EmailOptions } from './handle-email.js';
 import { handleSubmission } from './handle-submission.js';
+import { createBatchHandler, isIgnored } from './handle-batch.js';
 import { handleUpdateCommand } from './handle-command.js';
 
 export interface StartOptions {
@@ -86,7 +87,12 @@ export async function start(config: TicketStoreConfig, options: StartOptions = {
     topics: [TOPICS.raw, TOPICS.commands, TOPICS.events],
     partitionsConsumedConcurrently: config.TICKET_STORE_CONCURRENCY,
     fromBeginning: config.TICKET_STORE_FROM_BEGINNING,
+    maxChunk: config.TICKET_STORE_BATCH_SIZE,
+    batchHandler: createBatchHandler(pool, producer, (event) =>
+      handleRecord(pool, event, emailOptions),
+    ),
     handler: async (record: ConsumedRecord) => {
+      if (isIgnored(record)) return;
       const event = decodeEvent(record.value);
       const facts = await handleRecord(pool, event, emailOptions);
       await emit(producer, facts, record.headers.traceparent);

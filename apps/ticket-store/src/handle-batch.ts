@@ -1,0 +1,67 @@
+import type pg from 'pg';
+import { withTransaction } from '@mailroom/db';
+import { decodeEvent, type Envelope, type EventType } from '@mailroom/events';
+import type { BatchHandler, ConsumedRecord, MailroomProducer } from '@mailroom/kafka';
+import { applyLifecycle } from './apply-lifecycle.js';
+import { emit } from './emit.js';
+import { applySubmission } from './handle-submission.js';
+
+/** Records ticket-store itself emits, or that another app applies: nothing to do. */
+const IGNORED: ReadonlySet<string> = new Set<EventType>([
+  'ticket.created',
+  'ticket.message_added',
+  'ticket.status_changed',
+  'ticket.updated',
+  'ticket.command_rejected',
+  'command.route_ticket',
+]);
+
+/** True when the record's type header says there is nothing to apply (no parse needed). */
+export const isIgnored = (record: ConsumedRecord): boolean =>
+  IGNORED.has(record.headers['event-type'] ?? '');
+
+/** Types applied inside the batch transaction; the rest go through their own handlers. */
+const IN_BATCH: ReadonlySet<string> = new Set<EventType>([
+  'raw.api_submission',
+  'ticket.categorized',
+  'ticket.routed',
+  'ticket.rerouted',
+  'ticket.acknowledged',
+]);
+
+/**
+ * The fast path of the consumer loop: API submissions and lifecycle events of a chunk are
+ * applied in ONE transaction (one commit instead of one per record: the commit's flush is
+ * what bounds throughput), in record order; mails and commands keep their own
+ * transactions. Facts are emitted after the commit, in one produce request. Any failure
+ * makes the loop handle the chunk record by record, so a bad record is isolated.
+ */
+export function createBatchHandler(
+  pool: pg.Pool,
+  producer: MailroomProducer,
+  handleOne: (event: Envelope) => Promise<Envelope[]>,
+): BatchHandler {
+  return async (records) => {
+    const events = records.filter((r) => !isIgnored(r)).map((r) => decodeEvent(r.value));
+    const batched = events.filter((e) => IN_BATCH.has(e.type));
+    const facts: Envelope[] = [];
+    if (batched.length > 0) {
+      await withTransaction(pool, async (db) => {
+        for (const e of batched) {
+          if (e.type === 'raw.api_submission') {
+            facts.push(
+              ...(await applySubmission(
+                db,
+                e.payload as Envelope<'raw.api_submission'>['payload'],
+              )),
+            );
+          } else {
+            await applyLifecycle(db, e);
+          }
+        }
+      });
+    }
+    for (const e of events) if (!IN_BATCH.has(e.type)) facts.push(...(await handleOne(e)));
+    await emit(producer, facts);
+  };
+}
