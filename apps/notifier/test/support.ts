@@ -3,7 +3,6 @@
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import { makeEvent, type Envelope } from '@mailroom/events';
-import { simpleParser, type ParsedMail } from 'mailparser';
 import { stackEnv } from '../../../test/support/env.js';
 
 export function routedEvent(
@@ -29,38 +28,7 @@ export function routedEvent(
   return { ...event, ticketId };
 }
 
-interface GreenMailMessage {
-  'Message-ID': string;
-  subject: string;
-  mimeMessage: string;
-}
-
-/**
- * Creates the GreenMail user (login and password = address) before mail arrives: its
- * auto-creation on first delivery races when pooled connections deliver at once, and
- * one address can end up with two mailboxes.
- */
-export async function createMailUser(email: string): Promise<string> {
-  const res = await fetch(`${stackEnv('GREENMAIL_API_URL')}/api/user`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email, login: email, password: email }),
-  });
-  if (!res.ok) throw new Error(`GreenMail user ${email}: ${res.status} ${await res.text()}`);
-  return email;
-}
-
-/** Every message in a GreenMail mailbox (auto-created on first delivery). */
-export async function mailbox(email: string): Promise<GreenMailMessage[]> {
-  const res = await fetch(
-    `${stackEnv('GREENMAIL_API_URL')}/api/user/${encodeURIComponent(email)}/messages/`,
-  );
-  if (res.status === 404 || res.status === 400) return [];
-  if (!res.ok) throw new Error(`GreenMail ${res.status}: ${await res.text()}`);
-  return (await res.json()) as GreenMailMessage[];
-}
-
-export const parse = (m: GreenMailMessage): Promise<ParsedMail> => simpleParser(m.mimeMessage);
+export { createMailUser, mailbox, parse } from '../../../test/support/greenmail.js';
 
 export type SmtpMode = 'down' | 'up' | 'reject';
 
