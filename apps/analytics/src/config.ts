@@ -15,6 +15,8 @@ export const AnalyticsConfig = Type.Composite([
   metricsPort(APP_PORTS.analytics),
   Type.Object({
     ANALYTICS_GROUP_ID: Type.String({ minLength: 1, default: 'analytics' }),
+    /** The lifecycle topic to roll up (its .dlq takes what cannot be read). */
+    ANALYTICS_EVENTS_TOPIC: Type.String({ minLength: 1, default: 'tickets.events' }),
     /** Partitions handled in parallel by one instance. */
     ANALYTICS_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 64, default: 3 }),
     /** A new consumer group starts at the oldest record: the rollups cover the whole log. */

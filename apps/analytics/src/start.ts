@@ -1,5 +1,5 @@
 import { createPool } from '@mailroom/db';
-import { ALL_TOPICS, TOPICS, decodeEvent } from '@mailroom/events';
+import { ALL_TOPICS, decodeEvent } from '@mailroom/events';
 import {
   createKafka,
   createProducer,
@@ -68,7 +68,13 @@ export async function start(
   });
   await ensureTopics(
     kafka,
-    ALL_TOPICS.map((topic) => ({
+    [
+      ...new Set([
+        ...ALL_TOPICS,
+        config.ANALYTICS_EVENTS_TOPIC,
+        `${config.ANALYTICS_EVENTS_TOPIC}.dlq`,
+      ]),
+    ].map((topic) => ({
       topic,
       partitions: config.KAFKA_TOPIC_PARTITIONS,
       replicationFactor: config.KAFKA_REPLICATION_FACTOR,
@@ -81,7 +87,7 @@ export async function start(
     logger,
     registry,
     groupId: config.ANALYTICS_GROUP_ID,
-    topics: [TOPICS.events],
+    topics: [config.ANALYTICS_EVENTS_TOPIC],
     partitionsConsumedConcurrently: config.ANALYTICS_CONCURRENCY,
     fromBeginning: config.ANALYTICS_FROM_BEGINNING,
     handler: async (record: ConsumedRecord) => {

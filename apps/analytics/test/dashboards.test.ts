@@ -7,14 +7,19 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '@mailroom/config';
 import { createPool } from '@mailroom/db';
-import { TOPICS, encodeEvent, type Envelope } from '@mailroom/events';
+import { TOPICS, encodeEvent, makeEvent, type Envelope } from '@mailroom/events';
+import { CategorizerConfig, start as startCategorizer } from '@mailroom/categorizer';
+import { ImapPollerConfig, start as startImapPoller } from '@mailroom/imap-poller';
 import { IntakeConfigSchema, start as startIntake } from '@mailroom/intake-api';
+import { NotifierConfig, start as startNotifier } from '@mailroom/notifier';
 import { createKafka, createProducer, parseBrokers, type MailroomProducer } from '@mailroom/kafka';
 import { TicketStoreConfig, start as startTicketStore } from '@mailroom/ticket-store';
 import { stackEnv, testLogger, unique, waitFor } from '../../../test/support/env.js';
 import { AnalyticsConfig } from '../src/config.js';
 import { dashboardSummary } from '../src/dashboard-queries.js';
 import { start } from '../src/start.js';
+import { startFakeAnthropic } from '../../categorizer/test/fake-anthropic-server.js';
+import { createMailUser } from '../../../test/support/greenmail.js';
 import { lifecycle } from './lifecycle.js';
 import { freshSchema, type RollupSchema } from './schema-fixture.js';
 
@@ -35,12 +40,13 @@ const sdFile = join(targetsDir, `${groupId}.json`);
 const apiKey = `${groupId}-key-0123456789abcdef`;
 
 /** Metrics of apps that do not run yet: their panels can only be checked for validity. */
-const NOT_YET_PRODUCED = /mailroom_(imap|smtp|llm|categorizer)_/;
 
 let schema: RollupSchema;
 let producer: MailroomProducer;
 const stops: (() => Promise<void>)[] = [];
 let analyticsPort = 0;
+const eventsTopic = unique('test.analytics.events');
+const env = { ...process.env, METRICS_PORT: '0', LOG_LEVEL: 'silent' };
 const ticketIds: string[] = [];
 
 async function promQuery(query: string) {
@@ -55,13 +61,15 @@ async function promQuery(query: string) {
 
 beforeAll(async () => {
   schema = await freshSchema(admin);
-  const env = { ...process.env, METRICS_PORT: '0', LOG_LEVEL: 'silent' };
   const analytics = await start(
     loadConfig(AnalyticsConfig, {
       ...env,
       ANALYTICS_GROUP_ID: groupId,
       ANALYTICS_FROM_BEGINNING: 'false',
       ANALYTICS_DB_SCHEMA: schema.name,
+      // A topic of its own: the categorizers and routers of other test files running at
+      // the same time would otherwise add events to these tickets and change the counts.
+      ANALYTICS_EVENTS_TOPIC: eventsTopic,
     }),
     { logger },
   );
@@ -86,7 +94,26 @@ beforeAll(async () => {
     { logger },
   );
   stops.push(intake.stop);
-  await Promise.all([analytics.joined, store.joined]);
+  // The apps whose own metrics the dashboards show: the notifier (SMTP; on a topic of its
+  // own, so it mails nobody) and the imap-poller on a fresh mailbox (last fetch). The
+  // categorizer joins in the panel test, after the exact rollup counts are checked.
+  const notifier = await startNotifier(
+    loadConfig(NotifierConfig, {
+      ...env,
+      NOTIFIER_GROUP_ID: unique('notifier'),
+      NOTIFIER_FROM_BEGINNING: 'false',
+      NOTIFIER_EVENTS_TOPIC: unique('test.dashboards.events'),
+    }),
+    { logger },
+  );
+  stops.push(notifier.stop);
+  const inbox = await createMailUser(`${unique('dash-inbox')}@${stackEnv('MAIL_DOMAIN')}`);
+  const poller = await startImapPoller(
+    loadConfig(ImapPollerConfig, { ...env, IMAP_USER: inbox, IMAP_PASSWORD: inbox }),
+    { logger },
+  );
+  stops.push(poller.stop);
+  await Promise.all([analytics.joined, store.joined, notifier.joined]);
   await new Promise((r) => setTimeout(r, 1000)); // the new groups' offsets are resolved
 
   mkdirSync(targetsDir, { recursive: true });
@@ -100,6 +127,8 @@ beforeAll(async () => {
       target(analytics.port, 'analytics'),
       target(store.port, 'ticket-store'),
       target(intake.port, 'intake-api'),
+      target(notifier.port, 'notifier'),
+      target(poller.port, 'imap-poller'),
     ]),
   );
 
@@ -141,9 +170,9 @@ beforeAll(async () => {
   ticketIds.push(...new Set(events.map((e) => e.ticketId!)));
   // Every event twice: redelivery must not count twice.
   const records = events.map((e) => encodeEvent(e, e.ticketId!));
-  await producer.send(TOPICS.events, [...records, ...records]);
+  await producer.send(eventsTopic, [...records, ...records]);
   // A record no consumer can read: it must show up as a dead letter, not stop anything.
-  await producer.send(TOPICS.events, [{ key: randomUUID(), value: '{"not":"an event"}' }]);
+  await producer.send(eventsTopic, [{ key: randomUUID(), value: '{"not":"an event"}' }]);
   const base = `http://127.0.0.1:${intake.port}`;
   const submitted = await fetch(`${base}/api/tickets`, {
     method: 'POST',
@@ -184,7 +213,7 @@ describe('analytics in the running pipeline', () => {
     // /metrics reuses a rollup read for up to a second: poll until it shows the last event.
     const backlog = `mailroom_backlog_tickets{department="${support}",priority="critical",app="analytics"} 1`;
     const deadLetter = new RegExp(
-      `mailroom_consumer_records_total\\{group="${groupId}",topic="tickets.events",outcome="dead_lettered",app="analytics"\\} 1`,
+      `mailroom_consumer_records_total\\{group="${groupId}",topic="${eventsTopic}",outcome="dead_lettered",app="analytics"\\} 1`,
     );
     await waitFor(
       async () => {
@@ -196,6 +225,58 @@ describe('analytics in the running pipeline', () => {
   }, 60_000);
 
   it('every PromQL panel of the dashboards is valid and returns data from Prometheus', async () => {
+    // The categorizer against the fake Messages API: LLM latency, tokens, circuit state.
+    const fake = await startFakeAnthropic({});
+    stops.push(() => fake.close());
+    const categorizer = await startCategorizer(
+      loadConfig(CategorizerConfig, {
+        ...env,
+        CATEGORIZER_GROUP_ID: unique('categorizer'),
+        CATEGORIZER_FROM_BEGINNING: 'false',
+        ANTHROPIC_API_KEY: fake.apiKey,
+        ANTHROPIC_BASE_URL: fake.url,
+      }),
+      { logger },
+    );
+    stops.push(categorizer.stop);
+    await categorizer.joined;
+    const targets = JSON.parse(readFileSync(sdFile, 'utf8')) as unknown[];
+    writeFileSync(
+      sdFile,
+      JSON.stringify([
+        ...targets,
+        {
+          targets: [`127.0.0.1:${categorizer.port}`],
+          labels: { app: 'categorizer', test: groupId },
+        },
+      ]),
+    );
+    await new Promise((r) => setTimeout(r, 1000));
+    const probe = randomUUID();
+    await producer.send(TOPICS.events, [
+      encodeEvent(
+        makeEvent('ticket.created', {
+          ticketId: probe,
+          source: 'test',
+          payload: {
+            number: 1,
+            title: 'VPN drops every hour',
+            description: 'The VPN disconnects every hour.',
+            requester: { email: 'probe@example.test' },
+            channel: 'api',
+            status: 'pending',
+            attachments: [],
+            createdAt: new Date().toISOString(),
+            receivedAt: new Date().toISOString(),
+          },
+        }),
+        probe,
+      ),
+    ]);
+    await waitFor(async () => fake.requests.length > 0, {
+      what: 'an LLM request',
+      timeoutMs: 30_000,
+    });
     // Enough scrapes of our targets for rate()/delta() over one minute.
     await waitFor(
       async () => {
@@ -207,7 +288,6 @@ describe('analytics in the running pipeline', () => {
       { what: 'three scrapes of the analytics app', timeoutMs: 60_000, intervalMs: 1000 },
     );
     const problems: string[] = [];
-    const unverified: string[] = [];
     let checked = 0;
     for (const file of readdirSync(join(root, 'grafana/dashboards'))) {
       const dashboard = JSON.parse(
@@ -228,18 +308,11 @@ describe('analytics in the running pipeline', () => {
           checked++;
           const where = `${dashboard.title} / ${panel.title}: ${query}`;
           if (r.http !== 200 || r.status !== 'success') problems.push(`${where} → ${r.error}`);
-          else if (r.result.length === 0) {
-            if (NOT_YET_PRODUCED.test(query))
-              unverified.push(`${dashboard.title} / ${panel.title}`);
-            else problems.push(`${where} → no data`);
-          }
+          else if (r.result.length === 0) problems.push(`${where} → no data`);
         }
       }
     }
-    // Panels on metrics of apps not built yet: valid PromQL, data unverified.
-    console.log(
-      `checked ${checked} panel queries; without data yet:\n  ${unverified.join('\n  ')}`,
-    );
+    console.log(`checked ${checked} panel queries, every one valid and with data`);
     expect(problems).toEqual([]);
     expect(checked).toBeGreaterThan(40);
   }, 90_000);

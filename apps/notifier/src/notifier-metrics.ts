@@ -5,6 +5,8 @@ export interface NotifierMetrics {
   /** outcome: sent, suppressed, failed (permanent), deferred (transient, retried). */
   mails: Counter<'template' | 'outcome' | 'reason'>;
   smtpSeconds: Histogram<'outcome'>;
+  /** Every failed SMTP send: rejected (5xx) or unavailable (4xx, refused, timeout). */
+  smtpFailures: Counter<'kind'>;
 }
 
 export function createNotifierMetrics(registry: Registry, pool: pg.Pool): NotifierMetrics {
@@ -19,7 +21,16 @@ export function createNotifierMetrics(registry: Registry, pool: pg.Pool): Notifi
       this.set(rows[0]?.n ?? 0);
     },
   });
+  const smtpFailures = new Counter({
+    name: 'mailroom_smtp_send_failures_total',
+    help: 'Failed SMTP sends: rejected (5xx, dead-lettered) or unavailable (retried).',
+    labelNames: ['kind'],
+    registers: [registry],
+  });
+  // Both kinds exist at 0 from the start, so the SMTP alert and panel see a series.
+  for (const kind of ['rejected', 'unavailable']) smtpFailures.inc({ kind }, 0);
   return {
+    smtpFailures,
     mails: new Counter({
       name: 'mailroom_notifier_mails_total',
       help: 'Outbound mails by template, outcome (sent, suppressed, failed, deferred) and reason.',

@@ -181,6 +181,7 @@ export async function deliver(deps: DeliverDeps, id: string): Promise<OutboxRow>
       end({ outcome: smtp.permanent ? 'rejected' : 'failed' });
       const reason = smtp.permanent ? `smtp_${smtp.responseCode ?? '5xx'}` : null;
       await fail(smtp.permanent ? 'failed' : 'pending', reason, smtp.message);
+      metrics.smtpFailures.inc({ kind: smtp.permanent ? 'rejected' : 'unavailable' });
       metrics.mails.inc({
         template: row.template,
         outcome: smtp.permanent ? 'failed' : 'deferred',

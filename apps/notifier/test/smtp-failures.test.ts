@@ -129,6 +129,8 @@ describe('notifier and a failing SMTP server', () => {
     expect(mails).toHaveLength(batch.length);
     expect(new Set(mails.map((m) => m['Message-ID'])).size).toBe(batch.length);
     logger.info({ drainedMs }, 'outage drained');
+    const metrics = await (await fetch(`http://127.0.0.1:${app.port}/metrics`)).text();
+    expect(metrics).toMatch(/mailroom_smtp_send_failures_total\{kind="unavailable"[^}]*\} [1-9]/);
     console.log(`[notifier] ${batch.length} mails delivered ${drainedMs} ms after SMTP came back`);
   }, 120_000);
 });

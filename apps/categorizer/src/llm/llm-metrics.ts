@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { LLM_ERROR_KINDS } from './llm-error.js';
 import type { TokenUsage } from './types.js';
 
 // The LLM's metrics, registered on the registry the app passes in (STYLE.md rule 8).
@@ -110,6 +111,10 @@ export function createLlmMetrics(registry: Registry): LlmMetrics {
         registers,
       }),
   );
+
+  // Every error kind exists from the start at 0, so rate() and alerts see a series
+  // before the first failure (an absent series reads as "no data", not "no errors").
+  for (const kind of new Set(Object.values(LLM_ERROR_KINDS))) errors.inc({ kind }, 0);
 
   return {
     requestDuration,

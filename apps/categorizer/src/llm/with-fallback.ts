@@ -1,5 +1,5 @@
 import { Counter, type Registry } from 'prom-client';
-import { LlmError } from './llm-error.js';
+import { LLM_ERROR_KINDS, LlmError } from './llm-error.js';
 import type {
   CategorizeOptions,
   Categorization,
@@ -28,6 +28,7 @@ export function createFallbackCategorizer(opts: FallbackCategorizerOptions): Cat
       labelNames: ['reason'] as const,
       registers: [opts.registry],
     });
+  for (const reason of Object.keys(LLM_ERROR_KINDS)) fallbacks.inc({ reason }, 0);
 
   return {
     async categorize(
