@@ -6,6 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/ensure-deps.sh
 deploy/local/up.sh
+# The agent console, served by intake-api at /
+[[ -f apps/console/dist/index.html ]] || npm run --silent build:console >&2
 set -a
 # shellcheck disable=SC1091
 . "${MAILROOM_DATA_DIR:-.data}/runtime.env"

@@ -5,4 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/ensure-deps.sh
 deploy/local/up.sh
+# The agent console's browser test drives Debian's Chromium.
+deploy/local/install-chromium.sh
 exec npx --no-install vitest run "$@"

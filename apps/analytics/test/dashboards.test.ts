@@ -224,6 +224,38 @@ describe('analytics in the running pipeline', () => {
     );
   }, 60_000);
 
+  it('replaying the topic from the start into an empty schema rebuilds the same rollups', async () => {
+    const replica = await freshSchema(admin);
+    try {
+      const replay = await start(
+        loadConfig(AnalyticsConfig, {
+          ...env,
+          ANALYTICS_GROUP_ID: unique('analytics-replay'),
+          ANALYTICS_FROM_BEGINNING: 'true',
+          ANALYTICS_DB_SCHEMA: replica.name,
+          ANALYTICS_EVENTS_TOPIC: eventsTopic,
+        }),
+        { logger },
+      );
+      try {
+        await waitFor(
+          async () => {
+            const { rows } = await replica.pool.query<{ n: number }>(
+              'SELECT count(*)::int AS n FROM analytics_applied_events',
+            );
+            return rows[0]!.n >= 21 || undefined;
+          },
+          { what: 'the replay to apply every event', timeoutMs: 60_000 },
+        );
+      } finally {
+        await replay.stop();
+      }
+      expect(await replica.dump()).toEqual(await schema.dump());
+    } finally {
+      await replica.drop();
+    }
+  }, 90_000);
+
   it('every PromQL panel of the dashboards is valid and returns data from Prometheus', async () => {
     // The categorizer against the fake Messages API: LLM latency, tokens, circuit state.
     const fake = await startFakeAnthropic({});

@@ -11,6 +11,7 @@ import { installHttpMetrics } from './http-metrics.js';
 import { installJsonParser } from './json-body.js';
 import { registerApiKeyAdmin } from './routes/api-keys.js';
 import { registerClassify } from './routes/classify.js';
+import { registerConsole } from './routes/console.js';
 import { registerDashboard } from './routes/dashboard.js';
 import { registerOps } from './routes/ops.js';
 import { registerRouting } from './routes/routing.js';
@@ -104,5 +105,6 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   registerRouting(app, deps, metrics);
   registerClassify(app, deps);
   registerApiKeyAdmin(app, deps);
+  registerConsole(app);
   return app;
 }

@@ -45,7 +45,14 @@ kafka_cluster_id() {
 kafka_start_node() {
   local name=$1 dir=$2 cid=$3 port=$4 log="$LOG_DIR/$1.log"
   if pid_alive "$name" && port_open "$port"; then say "$name already running on :$port"; return 0; fi
-  port_open "$port" && die "port $port is taken by another process (set KAFKA_PORT)"
+  # A node still shutting down (stopped a moment ago) holds its ports: let it finish.
+  if pid_alive "$name"; then
+    say "$name is still stopping; waiting"
+    wait_until 60 "$name exit" eval '! pid_alive "$name"' || die "$name does not exit (pid $(cat "$RUN_DIR/$name.pid"))"
+  fi
+  ports_free() { ! port_open "$port" && ! port_open "$((port + 1))"; }
+  wait_until 15 "ports $port/$((port + 1))" ports_free ||
+    die "port $port or $((port + 1)) is taken by another process (set KAFKA_PORT)"
   java -cp "$KAFKA_LIB/*" kafka.tools.StorageTool format -t "$cid" -c "$dir/server.properties" \
     --ignore-formatted >>"$log" 2>&1 || { tail -20 "$log" >&2; die "kafka storage format failed"; }
   local from; from=$(log_size "$log")

@@ -50,8 +50,8 @@ const AppHealth = Type.Object({
 export function registerOps(app: App, deps: AppDeps): void {
   const hidden = { tags: ['operations'] };
 
-  app.get('/', { schema: { hide: true } }, async (request, reply) => {
-    if (request.headers.accept?.includes('text/html')) return reply.redirect('/docs');
+  // Browsers asking for / get the agent console (routes/console.ts); API clients this.
+  app.get('/', { schema: { hide: true } }, async () => {
     return {
       name: 'mailroom intake-api',
       docs: '/docs',
