@@ -162,11 +162,39 @@ describe('classify CLI', () => {
       [['eval', '--model', join(dir, 'missing.gz'), '--data', toyCsv], /cannot read model/],
       [['predict', '--model', toyCsv], /not gzip/],
       [['train', '--bogus'], /bogus/],
+      [
+        ['cv', '--data', toyCsv, '--text', 'text', '--label', 'kind', '--folds', '1'],
+        /folds must be an integer/,
+      ],
+      [
+        ['cv', '--data', toyCsv, '--text', 'text', '--label', 'kind', '--class-weight', 'x'],
+        /--class-weight must be none or balanced/,
+      ],
     ];
     for (const [args, message] of cases) {
       const r = io();
       expect(await runClassifyCli(args, r.io), args.join(' ')).toBe(2);
       expect(r.err.join('')).toMatch(message);
     }
+  });
+
+  it('cross-validates C candidates next to the baseline on the same folds', async () => {
+    const r = io();
+    const args = ['cv', '--data', ticketsSlice, '--text', 'subject,body', '--label', 'priority'];
+    expect(await runClassifyCli([...args, '--folds', '3', '--c', '0.3,1'], r.io)).toBe(0);
+    const out = JSON.parse(r.out.join('')) as {
+      folds: number;
+      n: number;
+      candidates: { c: number; accuracy: number; macroF1: number }[];
+      baseline: { accuracy: number; macroF1: number };
+      best: number;
+    };
+    expect(out).toMatchObject({ folds: 3, n: 400 });
+    expect(out.candidates.map((c) => c.c)).toEqual([0.3, 1]);
+    for (const c of [...out.candidates, out.baseline]) {
+      expect(c.accuracy).toBeGreaterThan(0.2);
+      expect(c.macroF1).toBeGreaterThan(0);
+    }
+    expect([0.3, 1]).toContain(out.best);
   });
 });

@@ -2,6 +2,7 @@ import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { trainBaseline } from './baseline.js';
 import { readLabeledCsv, type LabeledExample } from './csv.js';
+import { crossValidate } from './cross-validate.js';
 import { ClassifierError } from './errors.js';
 import { compareWithBaseline, evaluateClassifier } from './evaluate-model.js';
 import { loadModel, saveModel } from './model-file.js';
@@ -19,8 +20,10 @@ const USAGE = `usage: classify <command> [options]
 
   train   --data FILE.csv --text COL[,COL...] --label COL --out MODEL
           [--valid FRACTION | --valid-data FILE.csv] [--seed N]
-          [--learner svm|logreg|ensemble] [--c 0.3,1]
+          [--learner svm|logreg|ensemble] [--c 0.3,1] [--class-weight none|balanced]
           [--target-accuracy 0.8] [--max-abstain-rate 0.3] [--abstain-threshold P]
+  cv      --data FILE.csv --text COL[,COL...] --label COL [--folds 5] [--seed N]
+          [--learner svm|logreg|ensemble] [--c 0.3,1] [--class-weight none|balanced]
   eval    --model MODEL --data FILE.csv [--text COL[,COL...]] [--label COL]
           [--baseline-train FILE.csv] [--abstain-threshold P]
   predict --model MODEL [--lines] [--abstain-threshold P]   (text on stdin)
@@ -56,6 +59,49 @@ function fraction(value: string | undefined, name: string): number | undefined {
 
 const r4 = (x: number): number => Math.round(x * 1e4) / 1e4;
 
+function learnerOptions(v: {
+  learner?: string | undefined;
+  seed?: string | undefined;
+  c?: string | undefined;
+  'class-weight'?: string | undefined;
+}): { learner: Learner; seed: number; c: number[] | undefined; classWeight: 'none' | 'balanced' } {
+  const learner = (v.learner ?? 'svm') as Learner;
+  if (!['svm', 'logreg', 'ensemble'].includes(learner))
+    throw new UsageError(`unknown --learner ${learner}`);
+  const seed = v.seed === undefined ? 42 : Number(v.seed);
+  if (!Number.isInteger(seed)) throw new UsageError('--seed must be an integer');
+  const c = v.c?.split(',').map(Number);
+  if (c?.some((x) => !(x > 0))) throw new UsageError('--c must be positive numbers');
+  const classWeight = v['class-weight'] ?? 'none';
+  if (classWeight !== 'none' && classWeight !== 'balanced')
+    throw new UsageError('--class-weight must be none or balanced');
+  return { learner, seed, c, classWeight };
+}
+
+async function cv(args: string[], io: CliIo): Promise<number> {
+  const { values: v } = parseArgs({
+    args,
+    options: {
+      data: { type: 'string' },
+      text: { type: 'string' },
+      label: { type: 'string' },
+      folds: { type: 'string' },
+      seed: { type: 'string' },
+      learner: { type: 'string' },
+      c: { type: 'string' },
+      'class-weight': { type: 'string' },
+    },
+  });
+  const text = columns(v.text, 'text');
+  const label = required(v.label, 'label');
+  const { learner, seed, c, classWeight } = learnerOptions(v);
+  const folds = v.folds === undefined ? 5 : Number(v.folds);
+  const examples = (await readLabeledCsv(required(v.data, 'data'), text, label)).examples;
+  const result = crossValidate(examples, folds, { seed, learner, classWeight, c: c ?? [0.3, 1] });
+  io.stdout(json({ learner, classWeight, ...result }));
+  return 0;
+}
+
 async function train(args: string[], io: CliIo): Promise<number> {
   const { values: v } = parseArgs({
     args,
@@ -69,6 +115,7 @@ async function train(args: string[], io: CliIo): Promise<number> {
       seed: { type: 'string' },
       learner: { type: 'string' },
       c: { type: 'string' },
+      'class-weight': { type: 'string' },
       'target-accuracy': { type: 'string' },
       'max-abstain-rate': { type: 'string' },
       'abstain-threshold': { type: 'string' },
@@ -81,13 +128,7 @@ async function train(args: string[], io: CliIo): Promise<number> {
   if (v.valid !== undefined && v['valid-data'] !== undefined) {
     throw new UsageError('use --valid or --valid-data, not both');
   }
-  const learner = (v.learner ?? 'svm') as Learner;
-  if (!['svm', 'logreg', 'ensemble'].includes(learner))
-    throw new UsageError(`unknown --learner ${learner}`);
-  const seed = v.seed === undefined ? 42 : Number(v.seed);
-  if (!Number.isInteger(seed)) throw new UsageError('--seed must be an integer');
-  const c = v.c?.split(',').map(Number);
-  if (c?.some((x) => !(x > 0))) throw new UsageError('--c must be positive numbers');
+  const { learner, seed, c, classWeight } = learnerOptions(v);
 
   const all = (await readLabeledCsv(data, text, label)).examples;
   let trainSet: LabeledExample[] = all;
@@ -102,6 +143,7 @@ async function train(args: string[], io: CliIo): Promise<number> {
   const { classifier, report } = trainFromExamples(trainSet, {
     seed,
     learner,
+    classWeight,
     ...(c ? { c } : {}),
     validation: validSet,
     // A split of --data is folded back in once calibrated; separate --valid-data is not.
@@ -215,6 +257,7 @@ async function predict(args: string[], io: CliIo): Promise<number> {
 
 const COMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> = {
   train,
+  cv,
   eval: evalCommand,
   predict,
 };

@@ -14,6 +14,7 @@ export {
   type Prediction,
   type ScoredLabel,
 } from './linear-classifier.js';
+export { fuseClassifiers, type FusedClassifier } from './fused-classifier.js';
 export { loadModel, saveModel, encodeModel, decodeModel } from './model-file.js';
 export { loadDefaultModel, defaultModelPath, type DefaultModelTask } from './default-model.js';
 export { trainFromExamples, type TrainOptions, type TrainReport } from './train.js';
@@ -32,5 +33,6 @@ export {
   type AbstainPolicy,
 } from './calibration.js';
 export { stratifiedSplit } from './split.js';
+export { crossValidate, type CrossValidation, type CvScore } from './cross-validate.js';
 export { DEFAULT_FEATURES, BASELINE_FEATURES } from './presets.js';
 export type { FeaturizerSpec, BlockSpec } from './tfidf.js';

@@ -1,6 +1,6 @@
+import { FusedScorer } from './fused-scorer.js';
+import { softmaxInPlace, type LinearModel } from './softmax-regression.js';
 import type { FittedBlock } from './tfidf.js';
-import { Featurizer } from './tfidf.js';
-import { scoreInto, softmaxInPlace, type LinearModel } from './softmax-regression.js';
 
 export interface ScoredLabel {
   label: string;
@@ -44,23 +44,28 @@ export interface ModelData {
 const TOP = 3;
 
 /**
- * TF-IDF features → linear scores → temperature-scaled softmax. Built once per model;
- * the featurizer's scratch buffers and the score vector are reused, so a prediction
- * allocates only its result. Not safe for concurrent use from several threads, which
- * JS does not do within one isolate anyway.
+ * TF-IDF features → linear scores → temperature-scaled softmax. Built once per model
+ * (see FusedScorer for the layout); a prediction allocates only its result. Not safe
+ * for concurrent use from several threads, which JS does not do within one isolate.
  */
 export class LinearClassifier implements Classifier {
   readonly labels: readonly string[];
-  private readonly featurizer: Featurizer;
-  private readonly z: Float64Array;
+  private table: FusedScorer | undefined;
 
+  /** `scorer` lets a copy with another threshold share the (multi-MB) weight table. */
   constructor(
     readonly data: ModelData,
-    featurizer?: Featurizer,
+    scorer?: FusedScorer,
   ) {
     this.labels = data.labels;
-    this.featurizer = featurizer ?? new Featurizer(data.blocks, data.sublinearTf);
-    this.z = new Float64Array(data.labels.length);
+    this.table = scorer;
+  }
+
+  // Built on first use: a model that is only ever scored through fuseClassifiers (the
+  // categorizer's) never needs a table of its own.
+  private get scorer(): FusedScorer {
+    this.table ??= new FusedScorer(this.data.blocks, this.data.sublinearTf, [this.data.linear]);
+    return this.table;
   }
 
   get abstainThreshold(): number {
@@ -68,13 +73,12 @@ export class LinearClassifier implements Classifier {
   }
 
   get numFeatures(): number {
-    return this.featurizer.numFeatures;
+    return this.data.linear.numFeatures;
   }
 
   /** Raw (uncalibrated) scores into `out`; used to fit the temperature. */
   rawScores(text: string, out: Float64Array): void {
-    const row = this.featurizer.transform(text);
-    scoreInto(this.data.linear, row.indices, row.values, 0, row.length, out);
+    out.set(this.scorer.score(text)[0]!);
   }
 
   probabilities(text: string): Float64Array {
@@ -85,9 +89,8 @@ export class LinearClassifier implements Classifier {
   }
 
   predict(text: string): Prediction {
-    const z = this.z;
+    const z = this.scorer.score(text)[0]!;
     const k = z.length;
-    this.rawScores(text, z);
     softmaxInPlace(z, k, this.data.temperature);
     // Top three by selection: cheaper than sorting K entries.
     const top: number[] = [];
@@ -110,6 +113,6 @@ export class LinearClassifier implements Classifier {
   }
 
   withAbstainThreshold(threshold: number): LinearClassifier {
-    return new LinearClassifier({ ...this.data, abstainThreshold: threshold });
+    return new LinearClassifier({ ...this.data, abstainThreshold: threshold }, this.scorer);
   }
 }

@@ -41,7 +41,7 @@ function isWordChar(code: number): boolean {
   return UNICODE_WORD.test(String.fromCharCode(code));
 }
 
-function isSpace(code: number): boolean {
+export function isSpace(code: number): boolean {
   return code === 32 || (code >= 9 && code <= 13) || code === 0xa0 || code === 0x2028;
 }
 

@@ -1,3 +1,4 @@
+import { CharWbLookup, IdSink } from './char-wb-cache.js';
 import { HashIndex } from './hash-index.js';
 import { HashSink, emitCharWbNgrams, emitWordNgrams, emitWordPairs } from './ngram-hash.js';
 
@@ -84,13 +85,28 @@ export class Featurizer {
   // Term counts of the current text; Uint16 keeps the array small enough to stay cached.
   private readonly counts: Uint16Array;
   private readonly sink = new HashSink();
+  private readonly ids = new IdSink();
+  private readonly charWb: (CharWbLookup | null)[];
   private readonly row: SparseRow;
+  private readonly idf: Float32Array;
+  private readonly idfStride: number;
 
+  /**
+   * `idf` optionally places feature g's idf at `idf.values[g * idf.stride]`: a scorer
+   * that keeps each feature's idf next to its weights pays one cache miss per feature
+   * instead of two (see FusedScorer). By default the blocks' idf are concatenated.
+   */
   constructor(
     readonly blocks: readonly FittedBlock[],
     readonly sublinearTf: boolean,
+    idf?: { values: Float32Array; stride: number },
   ) {
     this.indexes = blocks.map((b) => new HashIndex(b.hashes));
+    this.charWb = blocks.map((b, i) =>
+      b.spec.kind === 'char_wb'
+        ? new CharWbLookup(this.indexes[i]!, b.spec.minN, b.spec.maxN)
+        : null,
+    );
     this.offsets = [];
     let total = 0;
     for (const b of blocks) {
@@ -100,34 +116,54 @@ export class Featurizer {
     this.numFeatures = total;
     this.counts = new Uint16Array(total);
     this.row = { indices: new Int32Array(1024), values: new Float64Array(1024), length: 0 };
+    if (idf) {
+      this.idf = idf.values;
+      this.idfStride = idf.stride;
+    } else {
+      this.idf = new Float32Array(total);
+      blocks.forEach((b, i) => this.idf.set(b.idf, this.offsets[i]));
+      this.idfStride = 1;
+    }
   }
 
   /** The row for `text`. The returned object is reused by the next call. */
   transform(text: string): SparseRow {
     const lower = text.toLowerCase();
     const row = this.row;
+    const counts = this.counts;
+    const idf = this.idf;
+    const stride = this.idfStride;
     row.length = 0;
     for (let b = 0; b < this.blocks.length; b++) {
       const block = this.blocks[b]!;
       const index = this.indexes[b]!;
       const offset = this.offsets[b]!;
-      emit(block.spec, lower, this.sink);
+      const ids = this.ids;
+      ids.length = 0;
+      const charWb = this.charWb[b];
+      if (charWb) charWb.collect(lower, ids);
+      else {
+        emit(block.spec, lower, this.sink);
+        const hs = this.sink.buf;
+        for (let i = 0; i < this.sink.length; i++) {
+          const f = index.get(hs[i]!);
+          if (f >= 0) ids.push(f);
+        }
+      }
       const start = row.length;
-      const hs = this.sink.buf;
-      for (let i = 0; i < this.sink.length; i++) {
-        const f = index.get(hs[i]!);
-        if (f < 0) continue;
-        const g = offset + f;
-        const c = this.counts[g]!;
+      for (let i = 0; i < ids.length; i++) {
+        const g = offset + ids.buf[i]!;
+        const c = counts[g]!;
         if (c === 0) this.push(g);
-        if (c < 0xffff) this.counts[g] = c + 1;
+        if (c < 0xffff) counts[g] = c + 1;
       }
       let norm = 0;
       for (let i = start; i < row.length; i++) {
         const g = row.indices[i]!;
-        const c = this.counts[g]!;
-        this.counts[g] = 0;
-        const v = (this.sublinearTf ? 1 + Math.log(c) : c) * block.idf[g - offset]!;
+        const c = counts[g]!;
+        counts[g] = 0;
+        // c is mostly 1, and 1 + log(1) is exactly 1: skip the log.
+        const v = (c === 1 ? 1 : this.sublinearTf ? 1 + Math.log(c) : c) * idf[g * stride]!;
         row.values[i] = v;
         norm += v * v;
       }

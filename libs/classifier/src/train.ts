@@ -121,10 +121,7 @@ export function trainFromExamples(
         : 1,
     );
     const model = combineMembers(design, members, scales, { ...fit, c });
-    const ev =
-      valid.length > 0
-        ? evaluateClassifier(new LinearClassifier(model, design.featurizer), valid)
-        : null;
+    const ev = valid.length > 0 ? evaluateClassifier(new LinearClassifier(model), valid) : null;
     const score = ev ? ev.accuracy + ev.macroF1 : 0;
     if (ev) candidates.push({ c, accuracy: ev.accuracy, macroF1: ev.macroF1 });
     if (!best || score > best.score) best = { c, scales, score, model };
@@ -137,7 +134,7 @@ export function trainFromExamples(
   let validationEval: Evaluation | null = null;
   if (valid.length > 0) {
     temperature = fitTemperature(rawScores(design.featurizer, chosen.linear, valid, labels));
-    const calibrated = new LinearClassifier({ ...chosen, temperature }, design.featurizer);
+    const calibrated = new LinearClassifier({ ...chosen, temperature });
     const preds = valid.map((e) => calibrated.predict(e.text));
     if (options.abstainThreshold === undefined) {
       threshold = fitAbstainThreshold(

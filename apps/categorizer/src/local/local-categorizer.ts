@@ -1,4 +1,4 @@
-import type { Classifier } from '@mailroom/classifier';
+import { fuseClassifiers, type Classifier } from '@mailroom/classifier';
 import type { LocalModelMap } from '../local-model-map.js';
 import type { Categorization, Categorizer, TicketInput } from '../llm/types.js';
 import { ZERO_TOKENS } from '../llm/types.js';
@@ -55,8 +55,18 @@ export function createLocalCategorizer(opts: LocalCategorizerOptions): LocalCate
     const p = map.priorities?.[label] ?? label;
     return priorities.includes(p) ? p : middlePriority;
   };
+  // Everything that depends only on the labels is resolved here, once: per ticket the
+  // work is one feature pass for both models (fuseClassifiers) and a few array reads.
   const labelDepartments = model.labels.map(departmentOf);
   const unmappedLabels = model.labels.filter((_, i) => labelDepartments[i] === undefined);
+  const departments = [...new Set(labelDepartments.filter((d) => d !== undefined))];
+  const labelDepartment = Int32Array.from(labelDepartments, (d) =>
+    d === undefined ? -1 : departments.indexOf(d),
+  );
+  const labelCategories = model.labels.map(categoryOf);
+  const labelPriorities = opts.priorityModel?.labels.map(priorityOf) ?? [];
+  const byDepartment = new Float64Array(departments.length);
+  const fused = fuseClassifiers(opts.priorityModel ? [model, opts.priorityModel] : [model]);
   const threshold = map.abstainThreshold ?? model.abstainThreshold;
   const modelName = opts.modelName ?? 'local';
 
@@ -64,36 +74,41 @@ export function createLocalCategorizer(opts: LocalCategorizerOptions): LocalCate
     unmappedLabels,
     categorize(ticket: TicketInput): Promise<Categorization> {
       const started = performance.now();
-      const text = `${ticket.subject} ${ticket.body}`;
+      const scored = fused.probabilities(`${ticket.subject} ${ticket.body}`);
+      const probs = scored[0]!;
+      const priorityProbs = scored[1];
       // Several labels may share a department ("Technical Support", "IT Support"):
       // the department's probability is their sum, which is what the threshold is about.
-      const probs = model.probabilities(text);
-      const byDepartment = new Map<string, number>();
+      byDepartment.fill(0);
       let bestLabel = 0;
       for (let i = 0; i < probs.length; i++) {
         if (probs[i]! > probs[bestLabel]!) bestLabel = i;
-        const d = labelDepartments[i];
-        if (d !== undefined) byDepartment.set(d, (byDepartment.get(d) ?? 0) + probs[i]!);
+        const d = labelDepartment[i]!;
+        if (d >= 0) byDepartment[d]! += probs[i]!;
       }
-      let department: string | undefined;
+      let department = -1;
       let confidence = 0;
-      for (const [d, p] of byDepartment) {
-        if (p > confidence) [department, confidence] = [d, p];
+      for (let d = 0; d < byDepartment.length; d++) {
+        if (byDepartment[d]! > confidence) [department, confidence] = [d, byDepartment[d]!];
       }
-      const abstained = department === undefined || confidence < threshold;
+      const abstained = department < 0 || confidence < threshold;
       // The category follows the strongest label of the chosen department.
       let categoryLabel = bestLabel;
       for (let i = 0; i < probs.length; i++) {
-        if (labelDepartments[i] !== department) continue;
-        if (labelDepartments[categoryLabel] !== department || probs[i]! > probs[categoryLabel]!)
+        if (labelDepartment[i] !== department) continue;
+        if (labelDepartment[categoryLabel] !== department || probs[i]! > probs[categoryLabel]!)
           categoryLabel = i;
       }
-      const priority = opts.priorityModel
-        ? priorityOf(opts.priorityModel.predict(text).label)
-        : middlePriority;
+      let priority = middlePriority;
+      if (priorityProbs) {
+        let best = 0;
+        for (let i = 1; i < priorityProbs.length; i++)
+          if (priorityProbs[i]! > priorityProbs[best]!) best = i;
+        priority = labelPriorities[best]!;
+      }
       const result: Categorization = {
-        department: abstained ? opts.fallbackDepartment : department!,
-        category: categoryOf(model.labels[categoryLabel]!),
+        department: abstained ? opts.fallbackDepartment : departments[department]!,
+        category: labelCategories[categoryLabel]!,
         priority,
         confidence: Math.min(1, Math.max(0, confidence)),
         method: 'local',
