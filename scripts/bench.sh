@@ -24,3 +24,5 @@ echo "== dashboard summary: rollups vs GROUP BY over 1,000,000 tickets"
 npx --no-install tsx apps/analytics/bench/summary.bench.ts
 echo "== imap-poller: ingest of 10,000 messages vs a plain imapflow fetch; RSS with a 25 MB attachment"
 npx --no-install tsx apps/imap-poller/bench/ingest.bench.ts
+echo "== categorizer path: both local models per ticket, fused vs two passes vs the baseline pair"
+npx --no-install tsx libs/classifier/bench/categorize.bench.ts

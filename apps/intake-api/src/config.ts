@@ -41,9 +41,13 @@ export const IntakeConfigSchema = Type.Composite([
     PRODUCER_LINGER_MS: Type.Integer({ minimum: 0, default: 0 }),
     /** Idempotent producers used side by side (a key always takes the same one). */
     PRODUCER_LANES: Type.Integer({ minimum: 1, maximum: 16, default: 2 }),
-    /** Kafka client of the submit path: @platformatic/kafka (faster encoding) or kafkajs. */
+    /**
+     * Kafka client of the submit path: kafkajs, or @platformatic/kafka (cheaper record
+     * encoding, but its idempotent producer does not yet recover from a broker restart:
+     * OUT_OF_ORDER_SEQUENCE_NUMBER until the process restarts).
+     */
     PRODUCER_CLIENT: Type.Union([Type.Literal('platformatic'), Type.Literal('kafkajs')], {
-      default: 'platformatic',
+      default: 'kafkajs',
     }),
     SHUTDOWN_DEADLINE_MS: Type.Integer({ minimum: 1000, default: 20_000 }),
   }),

@@ -16,7 +16,7 @@ greenmail_up() {
     -Dgreenmail.smtp.port="$GREENMAIL_SMTP_PORT" -Dgreenmail.imap.port="$GREENMAIL_IMAP_PORT" \
     -Dgreenmail.api.hostname=127.0.0.1 -Dgreenmail.api.port="$GREENMAIL_API_PORT" \
     -Dgreenmail.users="$(greenmail_users)" -Dgreenmail.users.login=email \
-    -Dgreenmail.verbose=false -jar "$GREENMAIL_JAR"
+    -jar "$GREENMAIL_JAR" # (any -Dgreenmail.verbose, even =false, turns on TRACE logging)
 }
 greenmail_ready() {
   pid_alive greenmail && port_open "$GREENMAIL_SMTP_PORT" && port_open "$GREENMAIL_IMAP_PORT" &&

@@ -245,6 +245,11 @@ export async function runConsumer(options: ConsumerOptions): Promise<RunningCons
     eachBatch: async (payload: EachBatchPayload) => {
       const { batch } = payload;
       const heartbeat = () => payload.heartbeat();
+      // Lag at the start of the batch too: a long batch must not show a stale 0.
+      metrics.lag.set(
+        { group: groupId, topic: batch.topic, partition: String(batch.partition) },
+        Number(batch.offsetLagLow()),
+      );
       const toRecord = (message: KafkaMessage): ConsumedRecord => ({
         topic: batch.topic,
         partition: batch.partition,
