@@ -37,17 +37,22 @@ describe('3-broker Kafka', () => {
     expect(partition.isr).toHaveLength(3);
     await admin.disconnect();
 
+    // Connected first: a client that bootstraps after the kill may pick the dead broker.
+    const producer = await createProducer(kafka);
     // Kill a follower (not the leader: leader failover is the fault suite's job).
     const follower = partition.replicas.find((r) => r !== partition.leader)!;
     const dataDir = stackEnv('MAILROOM_DATA_DIR');
     const pid = Number(readFileSync(`${dataDir}/run/kafka-cluster-${follower}.pid`, 'utf8'));
     process.kill(pid, 'SIGKILL');
 
-    const producer = await createProducer(kafka);
     await producer.send(topic, [{ key: 'k', value: 'written with one broker down' }]);
     await producer.disconnect();
     const offsets = await (async () => {
-      const a = kafka.admin();
+      const a = createKafka({
+        brokers: brokers.filter((_, i) => i !== follower - 1), // node n listens on the n-th port
+        clientId: 'cluster-test',
+        logger: testLogger(),
+      }).admin();
       await a.connect();
       try {
         return await a.fetchTopicOffsets(topic);

@@ -1,0 +1,110 @@
+// The bench's client: REST submissions (open loop at a fixed rate, or as fast as intake
+// takes them with a window of requests in flight) and a share of mail to support@ over
+// SMTP; then waits for every ticket's acknowledgement (or for progress to stop).
+import { setTimeout as sleep } from 'node:timers/promises';
+import nodemailer from 'nodemailer';
+import type { Pipeline } from '../../test/support/pipeline.js';
+import type { AckWatch } from './ack-watch.js';
+
+export interface DriveOptions {
+  pipeline: Pipeline;
+  acks: AckWatch;
+  n: number;
+  /** Tickets per second; 0 = as fast as possible. */
+  rate: number;
+  mailShare: number;
+  requesters: readonly string[];
+  concurrency: number;
+}
+
+export interface Driven {
+  startedAt: number;
+  rest: number;
+  mail: number;
+  refused: number;
+  /** Tickets per second accepted by intake (REST) or GreenMail (mail). */
+  acceptRate: number;
+}
+
+const TEXTS = [
+  'The printer on floor 3 prints blank pages since the toner change.',
+  'I was charged twice for my subscription this month, please refund one payment.',
+  'VPN disconnects every ten minutes when I work from home.',
+  'Please reset my password, the reset link has expired.',
+  'The mobile app crashes when I open the settings page.',
+];
+
+export async function drive(o: DriveOptions): Promise<Driven> {
+  const mailer = nodemailer.createTransport({
+    host: process.env.SMTP_HOST,
+    port: Number(process.env.SMTP_PORT),
+    secure: false,
+    pool: true,
+    maxConnections: 4,
+  });
+  const out: Driven = { startedAt: Date.now(), rest: 0, mail: 0, refused: 0, acceptRate: 0 };
+  const mailEvery = o.mailShare > 0 ? Math.round(1 / o.mailShare) : Infinity;
+
+  const one = async (i: number) => {
+    const text = TEXTS[i % TEXTS.length]!;
+    const title = `${o.pipeline.runId} b${i} ${text.slice(0, 40)}`;
+    const requester = o.requesters[i % o.requesters.length]!;
+    o.acks.expect(title, Date.now());
+    if (i % mailEvery === mailEvery - 1) {
+      out.mail++;
+      await mailer.sendMail({
+        from: requester,
+        to: `support@${process.env.MAIL_DOMAIN ?? 'example.test'}`,
+        subject: title,
+        text,
+      });
+      return;
+    }
+    out.rest++;
+    const res = await fetch(`${o.pipeline.intakeUrl}/api/tickets`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${o.pipeline.apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        title,
+        description: text,
+        requester: { email: requester, name: 'Bench' },
+      }),
+    });
+    await res.arrayBuffer();
+    if (!res.ok) out.refused++;
+  };
+
+  const inFlight = new Set<Promise<void>>();
+  const launch = (i: number) => {
+    const p = one(i).catch((err: unknown) => {
+      out.refused++;
+      console.error(`ticket ${i}:`, (err as Error).message);
+    });
+    inFlight.add(p);
+    void p.finally(() => inFlight.delete(p));
+  };
+  for (let i = 0; i < o.n; i++) {
+    if (o.rate > 0) {
+      const due = out.startedAt + (i * 1000) / o.rate;
+      if (due > Date.now()) await sleep(due - Date.now());
+    } else {
+      while (inFlight.size >= o.concurrency) await Promise.race(inFlight);
+    }
+    launch(i);
+  }
+  await Promise.all([...inFlight]);
+  out.acceptRate = o.n / ((Date.now() - out.startedAt) / 1000);
+  mailer.close();
+
+  // Until all are acknowledged, or nothing moved for 30 s.
+  let last = -1;
+  let lastMove = Date.now();
+  while (o.acks.acked() < o.n - out.refused && Date.now() - lastMove < 30_000) {
+    if (o.acks.acked() !== last) {
+      last = o.acks.acked();
+      lastMove = Date.now();
+    }
+    await sleep(250);
+  }
+  return out;
+}

@@ -1,0 +1,162 @@
+// End-to-end benchmark: the seven apps as separate processes, N tickets (REST and mail
+// mixed) driven through intake → ticket-store → categorizer → router → notifier
+// (GreenMail) → analytics. Reports tickets/s fully acknowledged, latency from submission
+// to ticket.acknowledged, per-process CPU/RSS and consumer lag, and the bare Kafka
+// produce/consume rate measured in the same run as the bus limit.
+//
+//   npm run bench:e2e                      max throughput, local model, 3000 tickets
+//   npm run bench:e2e -- --rate 200 --n 6000   open loop at 200 tickets/s (latency)
+//   npm run bench:e2e -- --llm             the fake Anthropic API at 300 ms per call
+import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { makeEvent, encodeEvent } from '@mailroom/events';
+import { parseBrokers } from '@mailroom/kafka';
+import { Kafka, logLevel } from 'kafkajs';
+import { watchAcks } from './ack-watch.js';
+import { measureBus } from './bus-baseline.js';
+import { drive } from './drive.js';
+import { startSampler, summarize } from './process-sampler.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const dataDir = process.env.MAILROOM_DATA_DIR ?? `${root}.data`;
+const runtimeEnv = `${dataDir}/runtime.env`;
+if (!existsSync(runtimeEnv)) throw new Error(`${runtimeEnv} missing: run npm run stack:up`);
+for (const line of readFileSync(runtimeEnv, 'utf8').split('\n')) {
+  const m = /^([A-Z0-9_]+)=(.*)$/.exec(line);
+  if (m?.[1] && process.env[m[1]] === undefined) process.env[m[1]] = m[2];
+}
+// The bench writes tens of thousands of tickets: into the test database, not npm start's.
+process.env.DATABASE_URL = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL;
+process.env.MAILROOM_ROOT = root;
+process.env.REPLY_TOKEN_SECRET ??= 'mailroom-bench-reply-token-secret-0123456789';
+process.env.TEST_LOG_LEVEL ??= 'silent';
+
+const { values: args } = parseArgs({
+  options: {
+    n: { type: 'string', default: '3000' },
+    rate: { type: 'string', default: '0' },
+    llm: { type: 'boolean', default: false },
+    mail: { type: 'string', default: '0.1' },
+    bus: { type: 'string', default: '30000' },
+    concurrency: { type: 'string', default: '64' },
+  },
+});
+const n = Number(args.n);
+const rate = Number(args.rate);
+const mailShare = Number(args.mail);
+
+// Imported after the environment is complete (the harness reads the stack's addresses).
+const { startPipeline } = await import('../../test/support/pipeline.js');
+const { createMailUsers } = await import('../../test/faults/support/mail-users.js');
+const fake = args.llm
+  ? await (
+      await import('../../apps/categorizer/test/fake-anthropic-server.js')
+    ).startFakeAnthropic({ latencyMs: 300 })
+  : undefined;
+
+const domain = process.env.MAIL_DOMAIN ?? 'example.test';
+const requesters = Array.from(
+  { length: 20 },
+  (_, i) => `bench-${randomUUID().slice(0, 8)}-${i}@${domain}`,
+);
+await createMailUsers(requesters);
+const brokers = parseBrokers(process.env.KAFKA_BROKERS ?? '127.0.0.1:19092');
+const acks = await watchAcks(brokers);
+console.log(`starting the pipeline (7 processes)${fake ? ' with the fake LLM at 300 ms' : ''} ...`);
+const pipeline = await startPipeline({
+  logLevel: 'warn',
+  env: fake
+    ? {
+        categorizer: {
+          ANTHROPIC_API_KEY: fake.apiKey,
+          ANTHROPIC_BASE_URL: fake.url,
+          LLM_MAX_CONCURRENCY: '256',
+        },
+      }
+    : {},
+});
+const admin = new Kafka({ clientId: 'bench-lag', brokers, logLevel: logLevel.ERROR }).admin();
+await admin.connect();
+const sampler = startSampler(pipeline, admin);
+
+try {
+  console.log(
+    `driving ${n} tickets (${Math.round(mailShare * 100)}% by mail) ${rate ? `at ${rate}/s` : 'as fast as intake takes them'} ...`,
+  );
+  const driven = await drive({
+    pipeline,
+    acks,
+    n,
+    rate,
+    mailShare,
+    requesters,
+    concurrency: Number(args.concurrency),
+  });
+  await sampler.stop();
+  const lat = acks.latencies().sort((a, b) => a - b);
+  const q = (p: number) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] ?? NaN;
+  const span = (acks.lastAckAt() - acks.firstSentAt()) / 1000;
+  const throughput = acks.acked() / span;
+  const sample = makeEvent('raw.api_submission', {
+    ticketId: randomUUID(),
+    source: 'intake-api',
+    payload: {
+      submissionId: randomUUID(),
+      title: `${pipeline.runId} b1234 The printer on floor 3 prints blank`,
+      description: 'The printer on floor 3 prints blank pages since the toner change.',
+      requester: { email: requesters[0]!, name: 'Bench' },
+      apiKeyId: randomUUID(),
+      receivedAt: new Date().toISOString(),
+    },
+  });
+  const recordBytes = Buffer.byteLength(encodeEvent(sample, sample.id).value);
+  console.log('measuring the bare Kafka produce/consume rate ...');
+  const bus = await measureBus(brokers, Number(args.bus), recordBytes);
+  const busRate = Math.min(bus.producePerSec, bus.consumePerSec);
+  const procs = summarize(
+    sampler.samples,
+    driven.startedAt,
+    acks.lastAckAt() || Date.now(),
+    Math.max(200, rate || 500),
+  );
+
+  const f = (x: number, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : '-');
+  console.log(`
+mode            ${rate ? `open loop ${rate}/s` : 'max throughput'}, categorizer: ${fake ? 'LLM (fake, 300 ms)' : 'local model'}
+tickets         ${n} sent (${driven.rest} REST, ${driven.mail} mail), ${driven.refused} refused; intake accepted ${f(driven.acceptRate)}/s
+acknowledged    ${acks.acked()}/${n} in ${f(span, 1)} s → ${f(throughput, 1)} tickets/s end to end
+latency         submit → ticket.acknowledged: p50 ${f(q(0.5))} ms, p95 ${f(q(0.95))} ms, p99 ${f(q(0.99))} ms, max ${f(lat.at(-1) ?? NaN)} ms
+bus limit       kafkajs ${bus.records} × ${bus.recordBytes} B: produce ${f(bus.producePerSec)}/s, consume ${f(bus.consumePerSec)}/s
+ratio           pipeline / bus = ${f((throughput / busRate) * 100, 1)} %
+`);
+  console.log(
+    'process        cpu avg %  cpu peak %  rss peak MB  max lag  lag > threshold at (s)   (lag: committed offsets vs log end)',
+  );
+  for (const p of procs) {
+    console.log(
+      `${p.app.padEnd(13)} ${f(p.cpuAvgPct).padStart(10)} ${f(p.cpuPeakPct).padStart(11)} ${f(p.rssPeakMb).padStart(12)} ${String(p.lagMax ?? '-').padStart(8)} ${p.lagOverAt === null ? '-' : f(p.lagOverAt, 1)}`,
+    );
+  }
+  const first = procs
+    .filter((p) => p.lagOverAt !== null)
+    .sort((a, b) => a.lagOverAt! - b.lagOverAt!)[0];
+  console.log(
+    `\nfirst stage to fall behind: ${first ? `${first.app} (lag over threshold after ${f(first.lagOverAt!, 1)} s)` : 'none'}`,
+  );
+  if (acks.acked() < n) process.exitCode = 1;
+} finally {
+  await pipeline.stop();
+  await admin.disconnect();
+  await acks.stop();
+  await fake?.close();
+  for (const email of requesters) {
+    // GreenMail keeps mail in memory: drop the bench's mailboxes.
+    const res = await fetch(
+      `${process.env.GREENMAIL_API_URL}/api/user/${encodeURIComponent(email)}`,
+      { method: 'DELETE' },
+    );
+    if (!res.ok) console.warn(`GreenMail kept ${email}: ${res.status}`);
+  }
+}

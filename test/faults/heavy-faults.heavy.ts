@@ -1,0 +1,165 @@
+// Faults that disturb everyone on the machine, so they run only on demand
+// (`npm run test:faults:heavy`, config test/faults/vitest.heavy.config.ts), never in
+// `npm test`: Postgres restarted under load, the poller's IMAP server gone for 30 s, and
+// the partition leader SIGKILLed in the 3-broker Kafka mode (acks=all,
+// min.insync.replicas=2). Same audit as pipeline-faults.test.ts.
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type pg from 'pg';
+import { createPool } from '@mailroom/db';
+import { createKafka, parseBrokers } from '@mailroom/kafka';
+import { stackEnv, testLogger } from '../support/env.js';
+import { startPipeline, type Pipeline } from '../support/pipeline.js';
+import { audit, formatReports, type AuditReport } from './support/audit.js';
+import { watchDeadLetters, type DeadLetterWatch } from './support/dead-letters.js';
+import { startLoad, type Submission } from './support/load.js';
+import { deleteMailUsers } from './support/mail-users.js';
+import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
+
+const run = promisify(execFile);
+const RATE = 20;
+const reports: AuditReport[] = [];
+const mailUsers: string[] = [];
+
+async function check(
+  ctx: { pipeline: Pipeline; pool: pg.Pool; dlq: DeadLetterWatch },
+  scenario: string,
+  marker: string,
+  submissions: readonly Submission[],
+) {
+  mailUsers.push(...submissions.map((s) => s.requester));
+  const report = await audit({
+    scenario,
+    pool: ctx.pool,
+    submissions,
+    analyticsSchema: ctx.pipeline.analyticsSchema,
+    dlq: ctx.dlq,
+    marker,
+    timeoutMs: 180_000,
+  });
+  reports.push(report);
+  expect(report.missing.slice(0, 10)).toEqual([]);
+  expect(report).toMatchObject({
+    stored: report.submitted,
+    routed: report.submitted,
+    acknowledged: report.submitted,
+    analyzed: report.submitted,
+    duplicates: 0,
+    duplicateMails: 0,
+    deadLetters: 0,
+  });
+  for (const app of ctx.pipeline.apps.values())
+    expect([app.name, app.crashes]).toEqual([app.name, []]);
+}
+
+afterAll(async () => {
+  console.log(`\nheavy faults:\n${formatReports(reports)}\n`);
+  await deleteMailUsers(mailUsers);
+});
+
+describe('single broker: Postgres restart and IMAP outage', () => {
+  let pipeline: Pipeline;
+  let pool: pg.Pool;
+  let dlq: DeadLetterWatch;
+  let imap: TcpProxy;
+
+  beforeAll(async () => {
+    imap = await startTcpProxy(stackEnv('IMAP_HOST'), Number(stackEnv('IMAP_PORT')));
+    dlq = await watchDeadLetters();
+    pool = createPool({ url: stackEnv('DATABASE_URL'), max: 4 });
+    pipeline = await startPipeline({
+      imap: { user: `support@${stackEnv('MAIL_DOMAIN')}`, password: 'support', port: imap.port },
+    });
+  }, 150_000);
+  afterAll(async () => {
+    await pipeline?.stop();
+    await dlq?.stop();
+    await imap?.close();
+    await pool?.end();
+  }, 60_000);
+
+  it('loses nothing when Postgres restarts under load', async () => {
+    const marker = `${pipeline.runId}-pg`;
+    const load = startLoad(pipeline, { marker, ratePerSec: RATE, mailEveryMs: 1_000 });
+    await sleep(5_000);
+    await run('pg_ctlcluster', ['15', 'main', 'restart']);
+    await sleep(10_000);
+    const { accepted } = await load.stop();
+    await pool.query('SELECT 1').catch(() => undefined); // the pool drops its dead clients
+    await check({ pipeline, pool, dlq }, 'Postgres restart', marker, accepted);
+  }, 400_000);
+
+  it('ingests every mail once after the IMAP server was unreachable for 30 s', async () => {
+    const marker = `${pipeline.runId}-imap`;
+    const load = startLoad(pipeline, { marker, ratePerSec: 5, mailEveryMs: 500 });
+    await sleep(3_000);
+    await imap.down();
+    await sleep(30_000);
+    await imap.up();
+    await sleep(5_000);
+    const { accepted } = await load.stop();
+    expect(accepted.filter((s) => s.kind === 'email').length).toBeGreaterThan(50);
+    await check({ pipeline, pool, dlq }, 'IMAP down 30 s', marker, accepted);
+  }, 400_000);
+});
+
+describe('3-broker Kafka: the partition leader is SIGKILLed', () => {
+  let pipeline: Pipeline;
+  let pool: pg.Pool;
+  let dlq: DeadLetterWatch;
+  const cluster = join(stackEnv('MAILROOM_ROOT'), 'deploy/local/kafka-cluster.sh');
+
+  beforeAll(async () => {
+    await run('bash', [cluster, 'up']);
+    // Everything of this block (apps, load, watchers) talks to the cluster.
+    process.env.KAFKA_BROKERS = stackEnv('KAFKA_CLUSTER_BROKERS');
+    dlq = await watchDeadLetters();
+    pool = createPool({ url: stackEnv('DATABASE_URL'), max: 4 });
+    pipeline = await startPipeline({
+      env: Object.fromEntries(
+        [
+          'ticket-store',
+          'categorizer',
+          'router',
+          'notifier',
+          'analytics',
+          'imap-poller',
+          'intake-api',
+        ].map((app) => [app, { KAFKA_REPLICATION_FACTOR: '3' }]),
+      ),
+    });
+  }, 240_000);
+  afterAll(async () => {
+    await pipeline?.stop();
+    await dlq?.stop();
+    await pool?.end();
+    await run('bash', [cluster, 'down']);
+  }, 120_000);
+
+  it('loses no acknowledged ticket when the leader of tickets.raw dies', async () => {
+    const marker = `${pipeline.runId}-leader`;
+    const load = startLoad(pipeline, { marker, ratePerSec: RATE, mailEveryMs: 1_000 });
+    await sleep(5_000);
+    const admin = createKafka({
+      brokers: parseBrokers(stackEnv('KAFKA_BROKERS')),
+      clientId: 'heavy-faults',
+      logger: testLogger('heavy'),
+    }).admin();
+    await admin.connect();
+    const meta = await admin.fetchTopicMetadata({ topics: ['tickets.raw'] });
+    await admin.disconnect();
+    const leader = meta.topics[0]!.partitions.find((p) => p.partitionId === 0)!.leader;
+    const pidFile = join(stackEnv('MAILROOM_DATA_DIR'), 'run', `kafka-cluster-${leader}.pid`);
+    const pid = Number(readFileSync(pidFile, 'utf8').trim());
+    process.kill(-pid, 'SIGKILL');
+    await sleep(15_000);
+    await run('bash', [cluster, 'up']); // brings the killed broker back
+    await sleep(5_000);
+    const { accepted } = await load.stop();
+    await check({ pipeline, pool, dlq }, `3 brokers: leader ${leader} SIGKILL`, marker, accepted);
+  }, 500_000);
+});
