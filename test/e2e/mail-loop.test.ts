@@ -164,6 +164,14 @@ describe('mail loop through GreenMail', () => {
       { what: 'the reply on the same ticket', timeoutMs: 60_000, intervalMs: 500 },
     );
 
+    // The queue shows how the ticket was categorized (the console's badges).
+    const list = await fetch(`${api}/api/tickets?requester=${encodeURIComponent(customer)}`, {
+      headers: { authorization: `Bearer ${key}` },
+    });
+    const items = ((await list.json()) as { items: Record<string, unknown>[] }).items;
+    expect(items[0]).toMatchObject({ id: ticket.id, categorizationMethod: 'local' });
+    expect(typeof items[0]!.confidence).toBe('number');
+
     // A status change over the API mails the customer.
     const res = await fetch(`${api}/api/tickets/${ticket.id}/status`, {
       method: 'PUT',

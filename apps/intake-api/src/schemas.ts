@@ -55,6 +55,9 @@ export const TicketSummary = Type.Object({
   requester: Requester,
   channel: Channel,
   needsReview: Type.Boolean(),
+  /** How the ticket was categorized (llm, local, rules, human) and how sure it was. */
+  categorizationMethod: Nullable(Type.String()),
+  confidence: Nullable(Type.Number()),
   createdAt: DateTime,
   updatedAt: DateTime,
   routedAt: Nullable(DateTime),

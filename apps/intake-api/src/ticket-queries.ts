@@ -11,7 +11,8 @@ const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 
 const SUMMARY_COLUMNS = `t.id, t.number, t.title, t.status, t.priority, t.category, t.department,
   t.assignee, t.requester_email, t.requester_name, t.channel, t.needs_review, t.created_at,
-  t.updated_at, t.routed_at`;
+  t.updated_at, t.routed_at, t.categorization->>'method' AS categorization_method,
+  (t.categorization->>'confidence')::float8 AS confidence`;
 
 // critical first; tickets without a priority (not yet categorized) last.
 const RANK = `(CASE t.priority WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2
@@ -34,6 +35,8 @@ interface SummaryRow {
   created_at: Date;
   updated_at: Date;
   routed_at: Date | null;
+  categorization_method: string | null;
+  confidence: number | null;
 }
 
 function toSummary(r: SummaryRow): TicketSummary {
@@ -49,6 +52,8 @@ function toSummary(r: SummaryRow): TicketSummary {
     requester: { email: r.requester_email, name: r.requester_name },
     channel: r.channel,
     needsReview: r.needs_review,
+    categorizationMethod: r.categorization_method,
+    confidence: r.confidence,
     createdAt: r.created_at.toISOString(),
     updatedAt: r.updated_at.toISOString(),
     routedAt: iso(r.routed_at),
