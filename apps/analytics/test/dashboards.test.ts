@@ -309,6 +309,13 @@ describe('analytics in the running pipeline', () => {
       what: 'an LLM request',
       timeoutMs: 30_000,
     });
+    // Prometheus has scraped the categorizer a few times (its target file is new).
+    await waitFor(
+      async () =>
+        (await promQuery(`count_over_time(mailroom_llm_tokens_total{test="${groupId}"}[1m]) >= 3`))
+          .result.length > 0,
+      { what: 'three scrapes of the categorizer', timeoutMs: 60_000, intervalMs: 1000 },
+    );
     // Enough scrapes of our targets for rate()/delta() over one minute.
     await waitFor(
       async () => {
