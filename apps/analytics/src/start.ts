@@ -1,6 +1,8 @@
 import { createPool } from '@mailroom/db';
 import { ALL_TOPICS, decodeEvent } from '@mailroom/events';
 import {
+  topicSpecs,
+  kafkaReadiness,
   createKafka,
   createProducer,
   ensureTopics,
@@ -68,19 +70,19 @@ export async function start(
   });
   await ensureTopics(
     kafka,
-    [
-      ...new Set([
-        ...ALL_TOPICS,
-        config.ANALYTICS_EVENTS_TOPIC,
-        `${config.ANALYTICS_EVENTS_TOPIC}.dlq`,
-      ]),
-    ].map((topic) => ({
-      topic,
-      partitions: config.KAFKA_TOPIC_PARTITIONS,
-      replicationFactor: config.KAFKA_REPLICATION_FACTOR,
-    })),
+    topicSpecs(
+      [
+        ...new Set([
+          ...ALL_TOPICS,
+          config.ANALYTICS_EVENTS_TOPIC,
+          `${config.ANALYTICS_EVENTS_TOPIC}.dlq`,
+        ]),
+      ],
+      config,
+    ),
   );
   const producer = await createProducer(kafka); // dead letters only
+  const readiness = kafkaReadiness(kafka);
   const consumer = await runConsumer({
     kafka,
     producer,
@@ -103,15 +105,7 @@ export async function start(
     logger,
     checks: {
       postgres: () => pool.query('SELECT 1 FROM analytics_applied_events LIMIT 1'),
-      kafka: async () => {
-        const admin = kafka.admin();
-        await admin.connect();
-        try {
-          await admin.describeCluster();
-        } finally {
-          await admin.disconnect();
-        }
-      },
+      kafka: () => readiness.check(),
     },
   });
   logger.info({ schema: config.ANALYTICS_DB_SCHEMA }, 'analytics started');
@@ -122,6 +116,7 @@ export async function start(
       await consumer.stop();
       await producer.disconnect();
       await ops.close();
+      await readiness.close();
       await pool.end();
     },
   };

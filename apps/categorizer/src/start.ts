@@ -1,5 +1,7 @@
 import { ALL_TOPICS, TOPICS } from '@mailroom/events';
 import {
+  topicSpecs,
+  kafkaReadiness,
   createKafka,
   createProducer,
   ensureTopics,
@@ -32,15 +34,9 @@ export async function start(config: CategorizerConfig, options: StartOptions = {
     clientId: `${config.KAFKA_CLIENT_ID}-categorizer`,
     logger,
   });
-  await ensureTopics(
-    kafka,
-    ALL_TOPICS.map((topic) => ({
-      topic,
-      partitions: config.KAFKA_TOPIC_PARTITIONS,
-      replicationFactor: config.KAFKA_REPLICATION_FACTOR,
-    })),
-  );
+  await ensureTopics(kafka, topicSpecs(ALL_TOPICS, config));
   const producer = await createProducer(kafka);
+  const readiness = kafkaReadiness(kafka);
   const consumer = await runConsumer({
     kafka,
     producer,
@@ -64,15 +60,7 @@ export async function start(config: CategorizerConfig, options: StartOptions = {
     registry,
     logger,
     checks: {
-      kafka: async () => {
-        const admin = kafka.admin();
-        await admin.connect();
-        try {
-          await admin.describeCluster();
-        } finally {
-          await admin.disconnect();
-        }
-      },
+      kafka: () => readiness.check(),
     },
   });
   logger.info(
@@ -86,6 +74,7 @@ export async function start(config: CategorizerConfig, options: StartOptions = {
       await consumer.stop();
       await producer.disconnect();
       await ops.close();
+      await readiness.close();
     },
   };
 }

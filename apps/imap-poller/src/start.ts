@@ -1,6 +1,12 @@
 import { createPool } from '@mailroom/db';
 import { ALL_TOPICS } from '@mailroom/events';
-import { createKafka, createProducer, ensureTopics, parseBrokers } from '@mailroom/kafka';
+import {
+  topicSpecs,
+  createKafka,
+  createProducer,
+  ensureTopics,
+  parseBrokers,
+} from '@mailroom/kafka';
 import {
   createLogger,
   createMetricsRegistry,
@@ -48,14 +54,7 @@ export async function start(
     clientId: 'imap-poller',
     logger,
   });
-  await ensureTopics(
-    kafka,
-    ALL_TOPICS.map((topic) => ({
-      topic,
-      partitions: config.KAFKA_TOPIC_PARTITIONS,
-      replicationFactor: config.KAFKA_REPLICATION_FACTOR,
-    })),
-  );
+  await ensureTopics(kafka, topicSpecs(ALL_TOPICS, config));
   const producer = await createProducer(kafka);
   const blobs = options.blobs ?? createPgBlobStore(pool);
   const checkpoints = createPgCheckpointStore(pool);

@@ -2,6 +2,7 @@ import { createLocalClassify } from '@mailroom/categorizer';
 import { createPool } from '@mailroom/db';
 import { ALL_TOPICS } from '@mailroom/events';
 import {
+  topicSpecs,
   createBatchingProducer,
   createKafka,
   createFastProducer,
@@ -62,14 +63,7 @@ export async function start(
     clientId: `${config.KAFKA_CLIENT_ID}-intake-api`,
     logger,
   });
-  await ensureTopics(
-    kafka,
-    ALL_TOPICS.map((topic) => ({
-      topic,
-      partitions: config.KAFKA_TOPIC_PARTITIONS,
-      replicationFactor: config.KAFKA_REPLICATION_FACTOR,
-    })),
-  );
+  await ensureTopics(kafka, topicSpecs(ALL_TOPICS, config));
   const pool = createPool({
     url: config.DATABASE_URL,
     max: config.DATABASE_POOL_MAX,

@@ -1,6 +1,8 @@
 import { createPool } from '@mailroom/db';
 import { ALL_TOPICS, TOPICS, decodeEvent, type Envelope } from '@mailroom/events';
 import {
+  topicSpecs,
+  kafkaReadiness,
   createKafka,
   createProducer,
   ensureTopics,
@@ -69,15 +71,9 @@ export async function start(config: TicketStoreConfig, options: StartOptions = {
     clientId: 'ticket-store',
     logger,
   });
-  await ensureTopics(
-    kafka,
-    ALL_TOPICS.map((topic) => ({
-      topic,
-      partitions: config.KAFKA_TOPIC_PARTITIONS,
-      replicationFactor: config.KAFKA_REPLICATION_FACTOR,
-    })),
-  );
+  await ensureTopics(kafka, topicSpecs(ALL_TOPICS, config));
   const producer = await createProducer(kafka);
+  const readiness = kafkaReadiness(kafka);
   const consumer = await runConsumer({
     kafka,
     producer,
@@ -105,15 +101,7 @@ export async function start(config: TicketStoreConfig, options: StartOptions = {
     logger,
     checks: {
       postgres: () => pool.query('select 1'),
-      kafka: async () => {
-        const admin = kafka.admin();
-        await admin.connect();
-        try {
-          await admin.describeCluster();
-        } finally {
-          await admin.disconnect();
-        }
-      },
+      kafka: () => readiness.check(),
     },
   });
   logger.info('ticket-store started');
@@ -124,6 +112,7 @@ export async function start(config: TicketStoreConfig, options: StartOptions = {
       await consumer.stop();
       await producer.disconnect();
       await ops.close();
+      await readiness.close();
       await pool.end();
     },
   };

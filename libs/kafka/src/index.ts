@@ -1,5 +1,5 @@
 export { createKafka, parseBrokers, type KafkaClientOptions } from './client.js';
-export { ensureTopics, type TopicSpec } from './topics.js';
+export { ensureTopics, kafkaReadiness, topicSpecs, type TopicSpec } from './topics.js';
 export {
   createProducer,
   type MailroomProducer,

@@ -67,3 +67,44 @@ async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30_000
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/** The same partitions and replication for every topic of a list. */
+export function topicSpecs(
+  topics: readonly string[],
+  config: { KAFKA_TOPIC_PARTITIONS: number; KAFKA_REPLICATION_FACTOR: number },
+): TopicSpec[] {
+  return topics.map((topic) => ({
+    topic,
+    partitions: config.KAFKA_TOPIC_PARTITIONS,
+    replicationFactor: config.KAFKA_REPLICATION_FACTOR,
+  }));
+}
+
+/**
+ * A readiness check for /ready: the cluster answers. One admin client, connected on the
+ * first check and kept, instead of a new connection per probe; dropped after a failure
+ * so the next probe reconnects.
+ */
+export function kafkaReadiness(kafka: Kafka): { check(): Promise<void>; close(): Promise<void> } {
+  let admin: Admin | undefined;
+  return {
+    check: async () => {
+      try {
+        if (!admin) {
+          admin = kafka.admin();
+          await admin.connect();
+        }
+        await admin.describeCluster();
+      } catch (err) {
+        const broken = admin;
+        admin = undefined;
+        await broken?.disconnect().catch(() => undefined);
+        throw err;
+      }
+    },
+    close: async () => {
+      await admin?.disconnect();
+      admin = undefined;
+    },
+  };
+}
