@@ -11,8 +11,8 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { makeEvent, encodeEvent } from '@mailroom/events';
-import { parseBrokers } from '@mailroom/kafka';
+import { ALL_TOPICS, makeEvent, encodeEvent } from '@mailroom/events';
+import { ensureTopics, parseBrokers, topicSpecs } from '@mailroom/kafka';
 import { Kafka, logLevel } from 'kafkajs';
 import { watchAcks } from './ack-watch.js';
 import { measureBus } from './bus-baseline.js';
@@ -63,6 +63,14 @@ const requesters = Array.from(
 );
 await createMailUsers(requesters);
 const brokers = parseBrokers(process.env.KAFKA_BROKERS ?? '127.0.0.1:19092');
+// On a fresh stack the topics do not exist yet: the watcher subscribes before the apps start.
+await ensureTopics(
+  new Kafka({ clientId: 'bench-setup', brokers, logLevel: logLevel.ERROR }),
+  topicSpecs(ALL_TOPICS, {
+    KAFKA_TOPIC_PARTITIONS: Number(process.env.KAFKA_TOPIC_PARTITIONS ?? 6),
+    KAFKA_REPLICATION_FACTOR: Number(process.env.KAFKA_REPLICATION_FACTOR ?? 1),
+  }),
+);
 const acks = await watchAcks(brokers);
 console.log(`starting the pipeline (7 processes)${fake ? ' with the fake LLM at 300 ms' : ''} ...`);
 const pipeline = await startPipeline({
@@ -95,6 +103,7 @@ try {
     concurrency: Number(args.concurrency),
   });
   await sampler.stop();
+  const handlers = await handlerFigures(pipeline);
   const lat = acks.latencies().sort((a, b) => a - b);
   const q = (p: number) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] ?? NaN;
   const span = (acks.lastAckAt() - acks.firstSentAt()) / 1000;
@@ -139,6 +148,14 @@ ratio           pipeline / bus = ${f((throughput / busRate) * 100, 1)} %
       `${p.app.padEnd(13)} ${f(p.cpuAvgPct).padStart(10)} ${f(p.cpuPeakPct).padStart(11)} ${f(p.rssPeakMb).padStart(12)} ${String(p.lagMax ?? '-').padStart(8)} ${p.lagOverAt === null ? '-' : f(p.lagOverAt, 1)}`,
     );
   }
+  console.log(
+    '\nconsumer       records  handler calls  records/call  handler busy s  ms/record (busy)',
+  );
+  for (const h of handlers) {
+    console.log(
+      `${h.app.padEnd(13)} ${String(h.records).padStart(8)} ${String(h.calls).padStart(14)} ${f(h.records / h.calls, 1).padStart(13)} ${f(h.busy, 1).padStart(15)} ${f((h.busy * 1000) / h.records, 2).padStart(17)}`,
+    );
+  }
   const first = procs
     .filter((p) => p.lagOverAt !== null)
     .sort((a, b) => a.lagOverAt! - b.lagOverAt!)[0];
@@ -159,4 +176,25 @@ ratio           pipeline / bus = ${f((throughput / busRate) * 100, 1)} %
     );
     if (!res.ok) console.warn(`GreenMail kept ${email}: ${res.status}`);
   }
+}
+
+/** From each consumer app's /metrics: records handled, handler calls (a call is a record
+ * or a chunk) and the time spent in them — where a stage spends its time per record. */
+async function handlerFigures(p: Awaited<ReturnType<typeof startPipeline>>) {
+  const out: { app: string; records: number; calls: number; busy: number }[] = [];
+  for (const app of ['ticket-store', 'categorizer', 'router', 'notifier', 'analytics'] as const) {
+    const text = await (await fetch(p.url(app, '/metrics'))).text();
+    const sum = (prefix: string, filter = '') =>
+      text
+        .split('\n')
+        .filter((l) => l.startsWith(prefix) && l.includes(filter))
+        .reduce((a, l) => a + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+    out.push({
+      app,
+      records: sum('mailroom_consumer_records_total{', 'outcome="processed"'),
+      calls: sum('mailroom_consumer_processing_seconds_count'),
+      busy: sum('mailroom_consumer_processing_seconds_sum'),
+    });
+  }
+  return out;
 }

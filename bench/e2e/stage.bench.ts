@@ -1,0 +1,231 @@
+// One stage of the pipeline alone, fed a backlog: its app runs as its own process (as in
+// production), the records it consumes are produced up front, and the time until its
+// consumer group has committed the whole backlog is its capacity. Where the end-to-end
+// bench shows which stage falls behind, this one shows by how much and why.
+//
+//   npx tsx bench/e2e/stage.bench.ts --stage notifier --n 3000
+//   stages: ticket-store (raw submissions), categorizer (ticket.created),
+//           router (created + categorized), notifier (created + routed: real SMTP to
+//           GreenMail), analytics (created + categorized + routed + acknowledged)
+import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { ALL_TOPICS, TOPICS, encodeEvent, makeEvent, type Envelope } from '@mailroom/events';
+import { ensureTopics, parseBrokers, topicSpecs } from '@mailroom/kafka';
+import { Kafka, logLevel, type Admin } from 'kafkajs';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const dataDir = process.env.MAILROOM_DATA_DIR ?? `${root}.data`;
+for (const line of readFileSync(`${dataDir}/runtime.env`, 'utf8').split('\n')) {
+  const m = /^([A-Z0-9_]+)=(.*)$/.exec(line);
+  if (m?.[1] && process.env[m[1]] === undefined) process.env[m[1]] = m[2];
+}
+if (!existsSync(`${dataDir}/runtime.env`)) throw new Error('run npm run stack:up first');
+process.env.DATABASE_URL = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL;
+process.env.MAILROOM_ROOT = root;
+process.env.REPLY_TOKEN_SECRET ??= 'mailroom-bench-reply-token-secret-0123456789';
+
+const STAGES = ['ticket-store', 'categorizer', 'router', 'notifier', 'analytics'] as const;
+type Stage = (typeof STAGES)[number];
+const { values: args } = parseArgs({
+  options: {
+    stage: { type: 'string', default: 'categorizer' },
+    n: { type: 'string', default: '3000' },
+    env: { type: 'string', multiple: true, default: [] },
+  },
+});
+const stage = args.stage as Stage;
+if (!STAGES.includes(stage)) throw new Error(`--stage: one of ${STAGES.join(', ')}`);
+const n = Number(args.n);
+const extraEnv = Object.fromEntries(
+  (args.env ?? []).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+);
+
+const { startPipeline } = await import('../../test/support/pipeline.js');
+const brokers = parseBrokers(process.env.KAFKA_BROKERS ?? '127.0.0.1:19092');
+const kafka = new Kafka({ clientId: 'bench-stage', brokers, logLevel: logLevel.ERROR });
+await ensureTopics(
+  kafka,
+  topicSpecs(ALL_TOPICS, {
+    KAFKA_TOPIC_PARTITIONS: Number(process.env.KAFKA_TOPIC_PARTITIONS ?? 6),
+    KAFKA_REPLICATION_FACTOR: Number(process.env.KAFKA_REPLICATION_FACTOR ?? 1),
+  }),
+);
+const domain = process.env.MAIL_DOMAIN ?? 'example.test';
+const TEXTS = [
+  'The printer on floor 3 prints blank pages since the toner change.',
+  'I was charged twice for my subscription this month, please refund one payment.',
+  'VPN disconnects every ten minutes when I work from home.',
+  'Please reset my password, the reset link has expired.',
+];
+
+/** The records one ticket contributes to the stage's input, in pipeline order. */
+function recordsOf(i: number): Envelope[] {
+  const ticketId = randomUUID();
+  const now = new Date().toISOString();
+  const requester = { email: `stage-${i % 50}@${domain}`, name: 'Stage Bench' };
+  const title = `stage ${i} ${TEXTS[i % TEXTS.length]!.slice(0, 30)}`;
+  const description = TEXTS[i % TEXTS.length]!;
+  const number = 9_000_000 + i;
+  const created = makeEvent('ticket.created', {
+    ticketId,
+    source: 'bench',
+    payload: {
+      number,
+      title,
+      description,
+      requester,
+      channel: 'api',
+      status: 'pending',
+      attachments: [],
+      createdAt: now,
+      receivedAt: now,
+    },
+  });
+  const categorized = makeEvent('ticket.categorized', {
+    ticketId,
+    source: 'bench',
+    payload: {
+      department: 'IT Support',
+      category: 'technical',
+      priority: 'medium',
+      confidence: 0.9,
+      method: 'local',
+      model: 'bench',
+      latencyMs: 1,
+      needsReview: false,
+    },
+  });
+  const routed = makeEvent('ticket.routed', {
+    ticketId,
+    source: 'bench',
+    payload: {
+      department: 'IT Support',
+      priority: 'medium',
+      rule: 'bench',
+      decidedBy: 'bench',
+      requester,
+      number,
+      title,
+    },
+  });
+  const acknowledged = makeEvent('ticket.acknowledged', {
+    ticketId,
+    source: 'bench',
+    payload: {
+      template: 'acknowledgement',
+      to: requester.email,
+      messageId: `<${ticketId}@bench>`,
+      sentAt: now,
+    },
+  });
+  switch (stage) {
+    case 'ticket-store':
+      return [
+        makeEvent('raw.api_submission', {
+          ticketId,
+          source: 'bench',
+          payload: {
+            submissionId: randomUUID(),
+            title,
+            description,
+            requester,
+            apiKeyId: randomUUID(),
+            receivedAt: now,
+          },
+        }),
+      ];
+    case 'categorizer':
+      return [created];
+    case 'router':
+      return [created, categorized];
+    case 'notifier':
+      return [created, routed];
+    case 'analytics':
+      return [created, categorized, routed, acknowledged];
+  }
+}
+
+type Ends = Map<string, number>;
+async function endsOf(admin: Admin, topics: string[]): Promise<Ends> {
+  const out: Ends = new Map();
+  for (const topic of topics)
+    for (const e of await admin.fetchTopicOffsets(topic))
+      out.set(`${topic}/${e.partition}`, Number(e.high));
+  return out;
+}
+
+/** Records behind the log end; a partition without a commit yet starts at `start`. */
+async function lagOf(
+  admin: Admin,
+  groupId: string,
+  topics: string[],
+  start: Ends,
+): Promise<number> {
+  const ends = await endsOf(admin, topics);
+  let lag = 0;
+  for (const t of await admin.fetchOffsets({ groupId, topics })) {
+    for (const p of t.partitions) {
+      const key = `${t.topic}/${p.partition}`;
+      const from = Number(p.offset) >= 0 ? Number(p.offset) : (start.get(key) ?? 0);
+      lag += Math.max(0, (ends.get(key) ?? 0) - from);
+    }
+  }
+  return lag;
+}
+
+const admin = kafka.admin();
+await admin.connect();
+const pipeline = await startPipeline({
+  apps: [stage],
+  logLevel: 'warn',
+  env: { [stage]: extraEnv },
+});
+const group = pipeline.groups[stage]!;
+const topics =
+  stage === 'ticket-store' ? [TOPICS.raw, TOPICS.commands, TOPICS.events] : [TOPICS.events];
+try {
+  const start = await endsOf(admin, topics);
+  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  const records = Array.from({ length: n }, (_, i) => recordsOf(i)).flat();
+  const t0 = Date.now();
+  for (let i = 0; i < records.length; i += 2000) {
+    const slice = records.slice(i, i + 2000);
+    await producer.send({
+      topic: stage === 'ticket-store' ? TOPICS.raw : TOPICS.events,
+      messages: slice.map((e) => encodeEvent(e, e.ticketId ?? e.id)),
+    });
+  }
+  await producer.disconnect();
+  const produced = Date.now();
+  const cpu0 = cpuSeconds(pipeline.apps.get(stage)!.pid);
+  let lag = Infinity;
+  let lastChange = Date.now();
+  while (lag > 0 && Date.now() - lastChange < 60_000) {
+    const now = await lagOf(admin, group, topics, start);
+    if (now !== lag) lastChange = Date.now();
+    lag = now;
+    if (lag > 0) await new Promise((r) => setTimeout(r, 100));
+  }
+  const done = Date.now();
+  const cpu = cpuSeconds(pipeline.apps.get(stage)!.pid) - cpu0;
+  const secs = (done - t0) / 1000;
+  console.log(
+    `${stage}: ${n} tickets (${records.length} records) produced in ${(produced - t0) / 1000} s, ` +
+      `drained in ${secs.toFixed(1)} s → ${(n / secs).toFixed(0)} tickets/s, ` +
+      `${(records.length / secs).toFixed(0)} records/s; app CPU ${cpu.toFixed(1)} s ` +
+      `(${((cpu * 1000) / n).toFixed(2)} ms per ticket)${lag > 0 ? `; STALLED with ${lag} behind` : ''}`,
+  );
+  if (lag > 0) process.exitCode = 1;
+} finally {
+  await pipeline.stop();
+  await admin.disconnect();
+}
+
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
