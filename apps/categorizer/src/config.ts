@@ -43,6 +43,8 @@ export const CategorizerConfig = Type.Composite([
     CATEGORIZER_FROM_BEGINNING: Type.Boolean({ default: true }),
     /** Partitions handled in parallel by one instance. */
     CATEGORIZER_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 64, default: 6 }),
+    /** Records categorized together and emitted in one produce (1: one by one). */
+    CATEGORIZER_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 5000, default: 500 }),
   }),
 ]);
 export type CategorizerConfig = Static<typeof CategorizerConfig>;

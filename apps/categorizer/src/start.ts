@@ -17,7 +17,7 @@ import {
 import { createCategorizerFromConfig } from './build-categorizer.js';
 import { createCategorizerMetrics } from './categorizer-metrics.js';
 import type { CategorizerConfig } from './config.js';
-import { createRecordHandler } from './handle-created.js';
+import { createBatchHandler, createRecordHandler, type HandlerDeps } from './handle-created.js';
 
 export interface StartOptions {
   logger?: Logger;
@@ -37,6 +37,13 @@ export async function start(config: CategorizerConfig, options: StartOptions = {
   await ensureTopics(kafka, topicSpecs(ALL_TOPICS, config));
   const producer = await createProducer(kafka);
   const readiness = kafkaReadiness(kafka);
+  const deps: HandlerDeps = {
+    categorizer: built.categorizer,
+    taxonomy: built.taxonomy,
+    fallbackDepartment: built.fallbackDepartment,
+    producer,
+    metrics: createCategorizerMetrics(registry),
+  };
   const consumer = await runConsumer({
     kafka,
     producer,
@@ -46,13 +53,9 @@ export async function start(config: CategorizerConfig, options: StartOptions = {
     topics: [TOPICS.events],
     partitionsConsumedConcurrently: config.CATEGORIZER_CONCURRENCY,
     fromBeginning: config.CATEGORIZER_FROM_BEGINNING,
-    handler: createRecordHandler({
-      categorizer: built.categorizer,
-      taxonomy: built.taxonomy,
-      fallbackDepartment: built.fallbackDepartment,
-      producer,
-      metrics: createCategorizerMetrics(registry),
-    }),
+    maxChunk: config.CATEGORIZER_BATCH_SIZE,
+    batchHandler: createBatchHandler(deps),
+    handler: createRecordHandler(deps),
   });
   const ops = await startOpsServer({
     port: config.METRICS_PORT,

@@ -19,6 +19,8 @@ export const RouterConfig = Type.Composite([
     ROUTER_FROM_BEGINNING: Type.Boolean({ default: true }),
     /** Partitions handled in parallel by one instance. */
     ROUTER_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 64, default: 3 }),
+    /** Records decided in one transaction (1: one by one). */
+    ROUTER_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 5000, default: 500 }),
     /** JSON routing rules (see rules.ts); empty = built-in (no overrides: the categorizer decides). */
     ROUTING_RULES_FILE: Type.String({ default: '' }),
     /** The same taxonomy file as the categorizer's; empty = the built-in taxonomy. */

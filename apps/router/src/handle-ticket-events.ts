@@ -6,7 +6,7 @@ import { decideRoute, ruleKind, type RoutingContext } from './decide.js';
 import type { RouterMetrics } from './router-metrics.js';
 
 export const SOURCE = 'router';
-const DESCRIPTION_CHARS = 20_000;
+export const DESCRIPTION_CHARS = 20_000;
 
 /** ticket.created → the few fields routing and ticket.routed need (event-carried state). */
 export async function rememberTicket(pool: pg.Pool, e: Envelope<'ticket.created'>): Promise<void> {
@@ -37,7 +37,7 @@ export async function rememberTicket(pool: pg.Pool, e: Envelope<'ticket.created'
   );
 }
 
-interface TicketRow {
+export interface TicketRow {
   number: string | null;
   title: string | null;
   description: string | null;
@@ -47,6 +47,84 @@ interface TicketRow {
   department: string | null;
   priority: PayloadOf<'ticket.routed'>['priority'] | null;
   routed_at: Date | null;
+}
+
+/** A routing decision as stored and emitted (ticket.routed), from the ticket's row. */
+export interface RoutingDecision {
+  event: Envelope<'ticket.routed'>;
+  confidence: number | undefined;
+}
+
+/**
+ * The ticket.routed event for a categorization of a known, not yet routed ticket. Pure:
+ * the single-record and the batch path both decide with it.
+ */
+export function decideRouted(
+  ctx: RoutingContext,
+  e: Envelope<'ticket.categorized'>,
+  t: TicketRow,
+): RoutingDecision {
+  const ticketId = e.ticketId!;
+  const decision = t.department
+    ? // An agent routed it by hand before the categorizer answered: keep their choice.
+      {
+        department: t.department,
+        priority: e.payload.priority,
+        rule: 'manual',
+        decidedBy: 'router:manual',
+      }
+    : decideRoute(
+        {
+          requesterEmail: t.requester_email!,
+          title: t.title!,
+          description: t.description ?? '',
+          categorized: e.payload,
+        },
+        ctx,
+      );
+  const confidence = 'confidence' in decision ? decision.confidence : undefined;
+  const event = makeEvent('ticket.routed', {
+    id: routedEventId(e),
+    ticketId,
+    source: SOURCE,
+    ...(e.correlationId ? { correlationId: e.correlationId } : {}),
+    payload: {
+      department: decision.department,
+      priority: decision.priority,
+      rule: decision.rule,
+      ...(confidence !== undefined ? { confidence } : {}),
+      decidedBy: decision.decidedBy,
+      requester: {
+        email: t.requester_email!,
+        ...(t.requester_name ? { name: t.requester_name } : {}),
+      },
+      number: Number(t.number),
+      title: t.title!,
+      ...(t.message_id ? { messageId: t.message_id } : {}),
+    },
+  });
+  return { event, confidence };
+}
+
+export const routedEventId = (e: Envelope<'ticket.categorized'>) =>
+  deterministicId('event', e.id, 'routed');
+
+/** Whether the row knows enough to route (its ticket.created was seen). */
+export function checkKnown(ticketId: string, t: TicketRow | undefined): TicketRow {
+  if (!t?.number || !t.requester_email || t.title === null) {
+    // Its ticket.created precedes it on the same partition; missing means the group
+    // started after it (or the topic lost it): a person has to look, not a retry.
+    throw permanentError('TICKET_UNKNOWN', `no ticket.created seen for ticket ${ticketId}`);
+  }
+  return t;
+}
+
+export function countDecision(metrics: RouterMetrics, event: Envelope<'ticket.routed'>): void {
+  metrics.decisions.inc({
+    kind: 'routed',
+    rule: ruleKind(event.payload.rule),
+    department: event.payload.department,
+  });
 }
 
 /**
@@ -63,7 +141,7 @@ export async function routeCategorized(
 ): Promise<Envelope[]> {
   const ticketId = e.ticketId;
   if (!ticketId) throw permanentError('TICKET_ID_MISSING', 'ticket.categorized without ticketId');
-  const eventId = deterministicId('event', e.id, 'routed');
+  const eventId = routedEventId(e);
   return withTransaction(pool, async (db) => {
     const done = await db.query<{ event: Envelope | null }>(
       'SELECT event FROM routing_history WHERE event_id = $1',
@@ -75,78 +153,33 @@ export async function routeCategorized(
       'SELECT * FROM router_tickets WHERE ticket_id = $1 FOR UPDATE',
       [ticketId],
     );
-    const t = rows[0];
-    if (!t?.number || !t.requester_email || t.title === null) {
-      // Its ticket.created precedes it on the same partition; missing means the group
-      // started after it (or the topic lost it): a person has to look, not a retry.
-      throw permanentError('TICKET_UNKNOWN', `no ticket.created seen for ticket ${ticketId}`);
-    }
+    const t = checkKnown(ticketId, rows[0]);
     if (t.routed_at) {
       metrics.skipped.inc({ reason: 'already_routed' });
       return [];
     }
-    const decision = t.department
-      ? // An agent routed it by hand before the categorizer answered: keep their choice.
-        {
-          department: t.department,
-          priority: e.payload.priority,
-          rule: 'manual',
-          decidedBy: 'router:manual',
-        }
-      : decideRoute(
-          {
-            requesterEmail: t.requester_email,
-            title: t.title,
-            description: t.description ?? '',
-            categorized: e.payload,
-          },
-          ctx,
-        );
-    const confidence = 'confidence' in decision ? decision.confidence : undefined;
-    const event = makeEvent('ticket.routed', {
-      id: eventId,
-      ticketId,
-      source: SOURCE,
-      ...(e.correlationId ? { correlationId: e.correlationId } : {}),
-      payload: {
-        department: decision.department,
-        priority: decision.priority,
-        rule: decision.rule,
-        ...(confidence !== undefined ? { confidence } : {}),
-        decidedBy: decision.decidedBy,
-        requester: {
-          email: t.requester_email,
-          ...(t.requester_name ? { name: t.requester_name } : {}),
-        },
-        number: Number(t.number),
-        title: t.title,
-        ...(t.message_id ? { messageId: t.message_id } : {}),
-      },
-    });
+    const { event, confidence } = decideRouted(ctx, e, t);
+    const p = event.payload;
     await db.query(
       `INSERT INTO routing_history (event_id, ticket_id, department, kind, rule, confidence, decided_by, priority, event, at)
        VALUES ($1, $2, $3, 'routed', $4, $5, $6, $7, $8, $9) ON CONFLICT (event_id) DO NOTHING`,
       [
         eventId,
         ticketId,
-        decision.department,
-        decision.rule,
+        p.department,
+        p.rule,
         confidence ?? null,
-        decision.decidedBy,
-        decision.priority,
+        p.decidedBy,
+        p.priority,
         JSON.stringify(event),
         event.occurredAt,
       ],
     );
     await db.query(
       `UPDATE router_tickets SET department = $2, priority = $3, routed_at = $4 WHERE ticket_id = $1`,
-      [ticketId, decision.department, decision.priority, event.occurredAt],
+      [ticketId, p.department, p.priority, event.occurredAt],
     );
-    metrics.decisions.inc({
-      kind: 'routed',
-      rule: ruleKind(decision.rule),
-      department: decision.department,
-    });
+    countDecision(metrics, event);
     return [event];
   });
 }

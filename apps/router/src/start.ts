@@ -27,6 +27,7 @@ import {
 } from '@mailroom/observability';
 import type { RouterConfig } from './config.js';
 import type { RoutingContext } from './decide.js';
+import { createRouterBatchHandler, isForRouter } from './handle-batch.js';
 import { handleRouteCommand } from './handle-route-command.js';
 import { rememberTicket, routeCategorized } from './handle-ticket-events.js';
 import { createRouterMetrics, type RouterMetrics } from './router-metrics.js';
@@ -120,15 +121,18 @@ export async function start(config: RouterConfig, options: StartOptions = {}) {
     topics: inputs,
     partitionsConsumedConcurrently: config.ROUTER_CONCURRENCY,
     fromBeginning: config.ROUTER_FROM_BEGINNING,
+    maxChunk: config.ROUTER_BATCH_SIZE,
+    batchHandler: createRouterBatchHandler({
+      pool,
+      ctx,
+      metrics,
+      producer,
+      eventsTopic: sources.events,
+      handleOne: (event) => handleRouterRecord(pool, ctx, metrics, event),
+    }),
     handler: async (record) => {
-      const type = record.headers['event-type'];
       // Most records on these topics are not for the router: skip them unparsed.
-      if (
-        type &&
-        !['ticket.created', 'ticket.categorized', 'command.route_ticket'].includes(type)
-      ) {
-        return;
-      }
+      if (!isForRouter(record)) return;
       const event = decodeEvent(record.value);
       const facts = await handleRouterRecord(pool, ctx, metrics, event);
       await emit(producer, sources.events, facts, record.headers.traceparent);
