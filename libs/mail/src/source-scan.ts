@@ -71,6 +71,13 @@ export class SourceScanner extends Transform {
     done(null, chunk);
   }
 
+  /** The same scan over a whole message at once (one chunk, as a Buffer source gives). */
+  scanAll(source: Buffer): void {
+    this._transform(source, 'binary', (err) => {
+      if (err) throw err;
+    });
+  }
+
   private scan(text: string): void {
     const add = (set: Set<string>, v: string | undefined): void => {
       if (v && set.size < MAX_TRACKED) set.add(v);

@@ -1,0 +1,133 @@
+import { createRequire } from 'node:module';
+import { MailParser, type HeaderLines } from 'mailparser';
+import { buildMail, rawHeaders } from './build-mail.js';
+import type { ParseMailResult } from './parse-mail.js';
+import { SourceScanner } from './source-scan.js';
+
+// The common case without mailparser's stream machinery (about ten stream stages and
+// several event-loop turns per message): a single-part text/plain or text/html mail,
+// read synchronously with the very modules mailparser runs (mailsplit's MimeNode for
+// the header block, mailparser's own header processing, libqp, libmime, iconv-lite,
+// html-to-text), so the result is the one mailparser would give. Anything else
+// (multipart, attachments, unusual charsets or encodings) returns null and goes
+// through mailparser. parse-simple.test.ts compares both on every corpus message.
+
+// Resolved from mailparser's own location: the copies it uses, whatever npm hoisted.
+const fromMailparser = createRequire(createRequire(import.meta.url).resolve('mailparser'));
+const fromMailsplit = createRequire(fromMailparser.resolve('@zone-eu/mailsplit'));
+
+interface MimeNodeLike {
+  headers: { getList(): HeaderLines };
+  contentType: string | false;
+  charset: string | false;
+  encoding: string | false;
+  disposition: string | false;
+  flowed: boolean;
+  delSp: boolean;
+  multipart: string | false;
+  _boundary: Buffer | false;
+  addHeaderChunk(line: Buffer): void;
+  parseHeaders(): void;
+}
+interface LibmimeLike {
+  normalizeCharset(charset: string): string;
+  decodeFlowed(text: string, delSp?: boolean): string;
+}
+interface IconvLike {
+  decode(buf: Buffer, charset: string): string;
+}
+
+const MimeNode = fromMailsplit('./lib/mime-node.js') as new (parent: false) => MimeNodeLike;
+const libmime = fromMailparser('libmime') as LibmimeLike;
+const libqp = fromMailsplit('libqp') as { decode(buf: Buffer): Buffer };
+const iconv = fromMailparser('iconv-lite') as IconvLike;
+const { htmlToText } = fromMailparser('html-to-text') as {
+  htmlToText: (this: void, html: string) => string;
+};
+
+// One instance for its (stateless) header processing: addresses, encoded words, dates.
+const headerProcessor = new MailParser() as unknown as {
+  processHeaders(lines: HeaderLines): Map<string, unknown>;
+};
+
+// Larger header blocks are rare and near mailsplit's own limit: let mailparser judge.
+const MAX_HEADER_BYTES = 64 * 1024;
+// Stateless single-byte charsets only: chunking can never change their decoding.
+const SINGLE_BYTE = /^(iso-8859-\d{1,2}|windows-125\d|koi8-[ru])$/i;
+const NO_CONVERSION = new Set(['ascii', 'usascii', 'utf8']);
+
+/** End of the header block as mailsplit finds it: after the first empty line. */
+function headerEnd(source: Buffer): number {
+  let lineStart = 0;
+  for (;;) {
+    const nl = source.indexOf(0x0a, lineStart);
+    if (nl < 0) return source.length; // no empty line: all of it is header
+    const len = nl + 1 - lineStart;
+    if (len === 1 || (len === 2 && source[lineStart] === 0x0d)) return nl + 1;
+    lineStart = nl + 1;
+    if (lineStart > MAX_HEADER_BYTES) return -1;
+  }
+}
+
+/** mailsplit's decoders run whole: base64 only when padding is at the very end. */
+function decodeTransfer(body: Buffer, encoding: string): Buffer | null {
+  if (encoding === 'quoted-printable') return libqp.decode(body);
+  if (encoding !== 'base64') return body;
+  const b64 = body.toString('ascii').replace(/[^a-zA-Z0-9+/=]/g, '');
+  const pad = b64.indexOf('=');
+  if (pad >= 0 && /[^=]/.test(b64.slice(pad))) return null; // padded segments mid-stream
+  return Buffer.from(b64, 'base64');
+}
+
+function decodeCharset(content: Buffer, charset: string): string | null {
+  if (NO_CONVERSION.has(charset.toLowerCase().replace(/[^a-z0-9]+/g, ''))) {
+    return content.toString();
+  }
+  const normalized = libmime.normalizeCharset(charset);
+  if (!SINGLE_BYTE.test(normalized)) return null;
+  return iconv.decode(content, normalized);
+}
+
+/**
+ * Parses a single-part text message synchronously, or returns null when the message
+ * needs the full parser (which then gives the same answer it always did).
+ */
+export function parseSimple(source: Buffer, maxBytes: number): ParseMailResult | null {
+  if (source.length === 0 || source.length > maxBytes) return null;
+  const end = headerEnd(source);
+  if (end <= 0) return null;
+  const node = new MimeNode(false);
+  node.addHeaderChunk(source.subarray(0, end));
+  node.parseHeaders();
+  const contentType = node.contentType || 'text/plain';
+  if (node.multipart || node._boundary) return null;
+  if (contentType !== 'text/plain' && contentType !== 'text/html') return null;
+  if (node.disposition && node.disposition !== 'inline') return null; // an attachment
+  const lines = node.headers.getList();
+  const raw = rawHeaders(lines);
+  if (Object.keys(raw).length === 0) return null; // mailparser names the problem
+
+  let content = decodeTransfer(source.subarray(end), node.encoding || '');
+  if (!content) return null;
+  if (node.flowed) {
+    content = Buffer.from(libmime.decodeFlowed(content.toString('binary'), node.delSp), 'binary');
+  }
+  const decoded = decodeCharset(content, node.charset || 'utf-8');
+  if (decoded === null) return null;
+  const body = decoded.replace(/\r?\n/g, '\n');
+
+  let text = body;
+  let html: string | null = null;
+  if (contentType === 'text/html' && body) {
+    try {
+      text = htmlToText(body);
+    } catch {
+      return null; // mailparser reports this one as an error
+    }
+    html = body;
+  }
+  const scanner = new SourceScanner(maxBytes);
+  scanner.scanAll(source);
+  const headers = headerProcessor.processHeaders(lines);
+  return { ok: true, mail: buildMail(headers, raw, text, html, [], scanner) };
+}
