@@ -15,6 +15,7 @@ import { ALL_TOPICS, makeEvent, encodeEvent } from '@mailroom/events';
 import { ensureTopics, parseBrokers, topicSpecs } from '@mailroom/kafka';
 import { Kafka, logLevel } from 'kafkajs';
 import { watchAcks } from './ack-watch.js';
+import { cpuBetween, snapshotCpu } from './cpu-account.js';
 import { measureBus } from './bus-baseline.js';
 import { drive } from './drive.js';
 import { startSampler, summarize } from './process-sampler.js';
@@ -93,6 +94,9 @@ try {
   console.log(
     `driving ${n} tickets (${Math.round(mailShare * 100)}% by mail) ${rate ? `at ${rate}/s` : 'as fast as intake takes them'} ...`,
   );
+  const pids = () => new Map([...pipeline.apps].map(([name, app]) => [name, app.pid]));
+  const cpuBefore = snapshotCpu(pids(), `${dataDir}/run`);
+  const selfBefore = process.cpuUsage();
   const driven = await drive({
     pipeline,
     acks,
@@ -102,6 +106,9 @@ try {
     requesters,
     concurrency: Number(args.concurrency),
   });
+  const cpu = cpuBetween(cpuBefore, snapshotCpu(pids(), `${dataDir}/run`));
+  const self = process.cpuUsage(selfBefore);
+  cpu.set('bench client', (self.user + self.system) / 1e6);
   await sampler.stop();
   const handlers = await handlerFigures(pipeline);
   const lat = acks.latencies().sort((a, b) => a - b);
@@ -156,6 +163,17 @@ ratio           pipeline / bus = ${f((throughput / busRate) * 100, 1)} %
       `${h.app.padEnd(13)} ${String(h.records).padStart(8)} ${String(h.calls).padStart(14)} ${f(h.records / h.calls, 1).padStart(13)} ${f(h.busy, 1).padStart(15)} ${f((h.busy * 1000) / h.records, 2).padStart(17)}`,
     );
   }
+  const acked = Math.max(1, acks.acked());
+  const machine = cpu.get('machine') ?? 0;
+  cpu.delete('machine');
+  const accounted = [...cpu.values()].reduce((a, b) => a + b, 0);
+  console.log('\nCPU per acknowledged ticket (ms), apps and services, over the whole run:');
+  for (const [name, secs] of [...cpu].sort((a, b) => b[1] - a[1])) {
+    console.log(`  ${name.padEnd(13)} ${f((secs * 1000) / acked, 2).padStart(7)}`);
+  }
+  console.log(
+    `  ${'all of these'.padEnd(13)} ${f((accounted * 1000) / acked, 2).padStart(7)}   machine ${f((machine * 1000) / acked, 2)} (the rest: the bench's own client and anything else running)`,
+  );
   const first = procs
     .filter((p) => p.lagOverAt !== null)
     .sort((a, b) => a.lagOverAt! - b.lagOverAt!)[0];

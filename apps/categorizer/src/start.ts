@@ -51,6 +51,8 @@ export async function start(config: CategorizerConfig, options: StartOptions = {
     registry,
     groupId: config.CATEGORIZER_GROUP_ID,
     topics: [TOPICS.events],
+    fetchMinBytes: config.KAFKA_FETCH_MIN_BYTES,
+    fetchMaxWaitMs: config.KAFKA_FETCH_MAX_WAIT_MS,
     partitionsConsumedConcurrently: config.CATEGORIZER_CONCURRENCY,
     fromBeginning: config.CATEGORIZER_FROM_BEGINNING,
     maxChunk: config.CATEGORIZER_BATCH_SIZE,

@@ -71,7 +71,7 @@ const record = (e: Envelope): ConsumedRecord => {
     partition: 0,
     offset: String(offset++),
     key: e.ticketId,
-    value: m.value as Buffer,
+    value: Buffer.isBuffer(m.value) ? m.value : Buffer.from(String(m.value)),
     headers,
     timestamp: String(Date.now()),
   };

@@ -119,6 +119,8 @@ export async function start(config: RouterConfig, options: StartOptions = {}) {
     registry,
     groupId: config.ROUTER_GROUP_ID,
     topics: inputs,
+    fetchMinBytes: config.KAFKA_FETCH_MIN_BYTES,
+    fetchMaxWaitMs: config.KAFKA_FETCH_MAX_WAIT_MS,
     partitionsConsumedConcurrently: config.ROUTER_CONCURRENCY,
     fromBeginning: config.ROUTER_FROM_BEGINNING,
     maxChunk: config.ROUTER_BATCH_SIZE,

@@ -42,7 +42,17 @@ export interface ConsumerOptions {
   /** Partitions handled in parallel (records of one partition stay in order). */
   partitionsConsumedConcurrently?: number;
   sessionTimeoutMs?: number;
+  /**
+   * A fetch returns once this many bytes are there or `fetchMaxWaitMs` passed: under load,
+   * chunks of many records (one transaction, one produce each) instead of a fetch per
+   * record or two; idle, one fetch per `fetchMaxWaitMs`. Default KAFKA_FETCH_MIN_BYTES.
+   */
+  fetchMinBytes?: number;
+  fetchMaxWaitMs?: number;
 }
+
+/** The defaults of ConsumerOptions.fetchMinBytes / fetchMaxWaitMs (see KafkaConfig). */
+export const FETCH_DEFAULTS = { minBytes: 16_384, maxWaitMs: 20 } as const;
 
 export interface RunningConsumer {
   /** Resolves when the consumer first joined its group (partitions assigned). */
@@ -223,6 +233,8 @@ export async function runConsumer(options: ConsumerOptions): Promise<RunningCons
   const consumer = kafka.consumer({
     groupId,
     sessionTimeout: options.sessionTimeoutMs ?? 30_000,
+    minBytes: options.fetchMinBytes ?? FETCH_DEFAULTS.minBytes,
+    maxWaitTimeInMs: options.fetchMaxWaitMs ?? FETCH_DEFAULTS.maxWaitMs,
     heartbeatInterval: 3_000,
     allowAutoTopicCreation: false,
     retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10_000 },
