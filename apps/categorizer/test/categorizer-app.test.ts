@@ -211,6 +211,38 @@ describe('categorizer without an API key (local model)', () => {
     expect(letter.headers['x-error-message']).toMatch(/requester\/email/);
     expect(resultsFor(bad.ticketId!)).toHaveLength(0);
   });
+
+  it('categorizes a chunk of one partition together, and isolates a bad record in it', async () => {
+    // One key: the records share a partition and reach the app as one chunk.
+    const key = randomUUID();
+    const goods = [
+      created('VPN drops', 'The VPN disconnects every ten minutes.'),
+      created('Refund please', 'I was charged twice for my subscription.'),
+      created('New badge', 'My office badge stopped opening the door.'),
+    ];
+    const bad = created('x', 'y');
+    (bad.payload as { number: unknown }).number = -1;
+    await producer.send(TOPICS.events, [
+      ...goods.slice(0, 2).map((e) => ({ ...encodeEvent(e, key), key })),
+      { key, value: JSON.stringify(bad), headers: { 'event-type': 'ticket.created' } },
+      // Another group's business: skipped by its header, never parsed.
+      { key, value: 'not json', headers: { 'event-type': 'ticket.routed' } },
+      { ...encodeEvent(goods[2]!, key), key },
+    ]);
+    const results = await waitCategorized(
+      goods.map((g) => g.ticketId!),
+      'the good tickets of the chunk',
+    );
+    expect(results.map((r) => r.id)).toEqual(
+      goods.map((g) => deterministicId('event', g.ticketId!, 'categorized')),
+    );
+    await waitFor(() => dead.find((d) => d.value.includes(bad.ticketId!)), {
+      what: 'the bad record of the chunk dead-lettered alone',
+      timeoutMs: 30_000,
+    });
+    expect(resultsFor(bad.ticketId!)).toHaveLength(0);
+    expect(dead.filter((d) => goods.some((g) => d.value.includes(g.ticketId!)))).toEqual([]);
+  });
 });
 
 describe('categorizer with an API key (Claude, local fallback)', () => {
