@@ -30,7 +30,7 @@ export const KafkaConfig = Type.Object({
   KAFKA_REPLICATION_FACTOR: Type.Integer({ minimum: 1, default: 1 }),
   /** A consumer's fetch returns once this many bytes wait (or after KAFKA_FETCH_MAX_WAIT_MS). */
   KAFKA_FETCH_MIN_BYTES: Type.Integer({ minimum: 1, default: 16_384 }),
-  KAFKA_FETCH_MAX_WAIT_MS: Type.Integer({ minimum: 0, maximum: 10_000, default: 20 }),
+  KAFKA_FETCH_MAX_WAIT_MS: Type.Integer({ minimum: 0, maximum: 10_000, default: 100 }),
 });
 
 export const DatabaseConfig = Type.Object({

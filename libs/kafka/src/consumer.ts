@@ -52,7 +52,7 @@ export interface ConsumerOptions {
 }
 
 /** The defaults of ConsumerOptions.fetchMinBytes / fetchMaxWaitMs (see KafkaConfig). */
-export const FETCH_DEFAULTS = { minBytes: 16_384, maxWaitMs: 20 } as const;
+export const FETCH_DEFAULTS = { minBytes: 16_384, maxWaitMs: 100 } as const;
 
 export interface RunningConsumer {
   /** Resolves when the consumer first joined its group (partitions assigned). */
