@@ -7,7 +7,7 @@ import { applyDeltas, mergeDeltas } from './rollup-tables.js';
 
 export type ApplyOutcome = 'applied' | 'duplicate';
 
-interface FactsRow {
+export interface FactsRow {
   created_at: Date | null;
   channel: string | null;
   department: string | null;
@@ -25,7 +25,7 @@ interface FactsRow {
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
-function factsOf(row: FactsRow | undefined): TicketFacts {
+export function factsOf(row: FactsRow | undefined): TicketFacts {
   if (!row) return EMPTY_FACTS;
   return {
     createdAt: iso(row.created_at),

@@ -19,6 +19,8 @@ export const AnalyticsConfig = Type.Composite([
     ANALYTICS_EVENTS_TOPIC: Type.String({ minLength: 1, default: 'tickets.events' }),
     /** Partitions handled in parallel by one instance. */
     ANALYTICS_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 64, default: 3 }),
+    /** Records applied in one transaction (1: one by one). */
+    ANALYTICS_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 5000, default: 500 }),
     /** A new consumer group starts at the oldest record: the rollups cover the whole log. */
     ANALYTICS_FROM_BEGINNING: Type.Boolean({ default: true }),
     /**

@@ -251,6 +251,9 @@ const HANDLERS: { [T in EventType]?: Handler<T> } = {
   },
 };
 
+/** Event types that change facts or rollups; analytics skips the others by their header. */
+export const ROLLED_UP_TYPES: ReadonlySet<string> = new Set(Object.keys(HANDLERS));
+
 /** The pure heart of analytics: a ticket's facts and one of its events → new facts + deltas. */
 export function reduce(before: TicketFacts, event: Envelope, prices: PriceTable): Reduced {
   const facts: TicketFacts = { ...before };

@@ -86,6 +86,24 @@ export function mergeDeltas(deltas: readonly Delta[]): Delta[] {
     .map(([, d]) => d);
 }
 
+/**
+ * Sums the merged deltas of several events (each already passed through mergeDeltas) per
+ * row, keeping rows whose sum is zero: applied one event at a time, such a row would
+ * exist too (created by one event, brought back to 0 by a later one), and the batch path
+ * must leave exactly the tables the one-by-one path leaves.
+ */
+export function sumDeltas(perEvent: readonly (readonly Delta[])[]): Delta[] {
+  const summed = new Map<string, Delta>();
+  for (const deltas of perEvent)
+    for (const d of deltas) {
+      const id = cellId(d);
+      const seen = summed.get(id);
+      if (!seen) summed.set(id, { table: d.table, key: d.key, add: { ...d.add } });
+      else for (const [col, v] of Object.entries(d.add)) seen.add[col] = (seen.add[col] ?? 0) + v;
+    }
+  return [...summed.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, d]) => d);
+}
+
 // Identifiers come only from ROLLUP_TABLES (code), never from event data.
 const statements = new Map<RollupTable, string>();
 function upsertSql(table: RollupTable): string {
@@ -117,6 +135,74 @@ export async function applyDeltas(client: pg.ClientBase, deltas: readonly Delta[
     await client.query({
       name: `analytics-upsert-${d.table}`,
       text: upsertSql(d.table),
+      values: params,
+    });
+  }
+}
+
+/** Postgres type of a rollup column (for the unnest arrays of the batch upsert). */
+const FLOAT_COLUMNS: ReadonlySet<string> = new Set([
+  'le',
+  'confidence_le',
+  'sum_seconds',
+  'confidence_sum',
+  'latency_sum_seconds',
+  'cost_usd',
+]);
+function columnType(column: string, isKey: boolean): string {
+  if (column === 'hour') return 'timestamptz';
+  if (FLOAT_COLUMNS.has(column)) return 'float8';
+  return isKey ? 'text' : 'int8';
+}
+
+const batchStatements = new Map<RollupTable, string>();
+function batchUpsertSql(table: RollupTable): string {
+  let sql = batchStatements.get(table);
+  if (!sql) {
+    const { keys, values } = ROLLUP_TABLES[table];
+    const cols = [...keys, ...values];
+    const arrays = cols.map(
+      (c, i) => `$${i + 1}::${columnType(c, (keys as readonly string[]).includes(c))}[]`,
+    );
+    sql =
+      `INSERT INTO ${table} (${cols.join(', ')}) SELECT * FROM unnest(${arrays.join(', ')}) ` +
+      `ON CONFLICT (${keys.join(', ')}) DO UPDATE SET ` +
+      values.map((v) => `${v} = ${table}.${v} + EXCLUDED.${v}`).join(', ');
+    batchStatements.set(table, sql);
+  }
+  return sql;
+}
+
+/**
+ * Applies summed deltas with one upsert per rollup table (one array per column, rows in
+ * key order so concurrent transactions lock them in one order). Each row key must occur
+ * once: ON CONFLICT cannot update a row twice in one statement (sumDeltas ensures it).
+ */
+export async function applyDeltasBatch(
+  client: pg.ClientBase,
+  deltas: readonly Delta[],
+): Promise<void> {
+  const byTable = new Map<RollupTable, Delta[]>();
+  for (const d of deltas) {
+    const list = byTable.get(d.table);
+    if (list) list.push(d);
+    else byTable.set(d.table, [d]);
+  }
+  for (const [table, rows] of byTable) {
+    const { keys, values } = ROLLUP_TABLES[table];
+    const params: unknown[][] = [
+      ...keys.map((k) =>
+        rows.map((d) => {
+          const v = d.key[k];
+          if (v === undefined) throw new Error(`delta for ${table} lacks key ${k}`);
+          return v === Infinity ? 'Infinity' : v;
+        }),
+      ),
+      ...values.map((v) => rows.map((d) => d.add[v] ?? 0)),
+    ];
+    await client.query({
+      name: `analytics-batch-upsert-${table}`,
+      text: batchUpsertSql(table),
       values: params,
     });
   }

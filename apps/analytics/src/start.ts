@@ -1,5 +1,5 @@
 import { createPool } from '@mailroom/db';
-import { ALL_TOPICS, decodeEvent } from '@mailroom/events';
+import { ALL_TOPICS } from '@mailroom/events';
 import {
   topicSpecs,
   kafkaReadiness,
@@ -8,7 +8,6 @@ import {
   ensureTopics,
   parseBrokers,
   runConsumer,
-  type ConsumedRecord,
 } from '@mailroom/kafka';
 import {
   createLogger,
@@ -17,8 +16,8 @@ import {
   type Logger,
 } from '@mailroom/observability';
 import { Counter } from 'prom-client';
-import { applyEvent } from './apply-event.js';
 import type { AnalyticsConfig } from './config.js';
+import { createHandlers } from './handle-records.js';
 import { DEFAULT_PRICES, type PriceTable } from './pricing.js';
 import { ROLLUP_METRICS } from './rollup-metric-defs.js';
 import { registerRollupMetrics } from './rollup-metrics.js';
@@ -92,11 +91,8 @@ export async function start(
     topics: [config.ANALYTICS_EVENTS_TOPIC],
     partitionsConsumedConcurrently: config.ANALYTICS_CONCURRENCY,
     fromBeginning: config.ANALYTICS_FROM_BEGINNING,
-    handler: async (record: ConsumedRecord) => {
-      const event = decodeEvent(record.value);
-      const outcome = await applyEvent(pool, event, prices);
-      applied.inc({ type: event.type, outcome });
-    },
+    maxChunk: config.ANALYTICS_BATCH_SIZE,
+    ...createHandlers(pool, prices, applied),
   });
   const ops = await startOpsServer({
     port: config.METRICS_PORT,
