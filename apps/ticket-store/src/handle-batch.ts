@@ -2,9 +2,9 @@ import type pg from 'pg';
 import { withTransaction } from '@mailroom/db';
 import { decodeEvent, type Envelope, type EventType } from '@mailroom/events';
 import type { BatchHandler, ConsumedRecord, MailroomProducer } from '@mailroom/kafka';
-import { applyLifecycle } from './apply-lifecycle.js';
+import { applyLifecycleBatch } from './apply-lifecycle.js';
 import { emit } from './emit.js';
-import { applySubmission } from './handle-submission.js';
+import { applySubmissions } from './handle-submission.js';
 
 /** Records ticket-store itself emits, or that another app applies: nothing to do. */
 const IGNORED: ReadonlySet<string> = new Set<EventType>([
@@ -32,7 +32,8 @@ const IN_BATCH: ReadonlySet<string> = new Set<EventType>([
 /**
  * The fast path of the consumer loop: API submissions and lifecycle events of a chunk are
  * applied in ONE transaction (one commit instead of one per record: the commit's flush is
- * what bounds throughput), in record order; mails and commands keep their own
+ * what bounds throughput) and set-based, a few statements for the whole chunk (see
+ * applySubmissions, applyLifecycleBatch); mails and commands keep their own
  * transactions. Facts are emitted after the commit, in one produce request. Any failure
  * makes the loop handle the chunk record by record, so a bad record is isolated.
  */
@@ -42,23 +43,20 @@ export function createBatchHandler(
   handleOne: (event: Envelope) => Promise<Envelope[]>,
 ): BatchHandler {
   return async (records) => {
-    const events = records.filter((r) => !isIgnored(r)).map((r) => decodeEvent(r.value));
-    const batched = events.filter((e) => IN_BATCH.has(e.type));
+    const events: Envelope[] = [];
+    for (const r of records) if (!isIgnored(r)) events.push(decodeEvent(r.value));
+    const submissions: Envelope<'raw.api_submission'>['payload'][] = [];
+    const lifecycle: Envelope[] = [];
+    for (const e of events) {
+      if (e.type === 'raw.api_submission')
+        submissions.push(e.payload as Envelope<'raw.api_submission'>['payload']);
+      else if (IN_BATCH.has(e.type)) lifecycle.push(e);
+    }
     const facts: Envelope[] = [];
-    if (batched.length > 0) {
+    if (submissions.length > 0 || lifecycle.length > 0) {
       await withTransaction(pool, async (db) => {
-        for (const e of batched) {
-          if (e.type === 'raw.api_submission') {
-            facts.push(
-              ...(await applySubmission(
-                db,
-                e.payload as Envelope<'raw.api_submission'>['payload'],
-              )),
-            );
-          } else {
-            await applyLifecycle(db, e);
-          }
-        }
+        facts.push(...(await applySubmissions(db, submissions)));
+        if (lifecycle.length > 0) await applyLifecycleBatch(db, lifecycle);
       });
     }
     for (const e of events) if (!IN_BATCH.has(e.type)) facts.push(...(await handleOne(e)));
