@@ -107,7 +107,8 @@ function answerFor(err: FastifyError | ApiError): ErrorAnswer {
   const code = (err as { code?: unknown }).code;
   const retriableFlag = (err as { retriable?: unknown }).retriable;
   const isKafka =
-    /^KafkaJS/.test(err.name) || (typeof code === 'string' && /^PLT_KFK_(?!USER)/.test(code));
+    /^KafkaJS/.test(err.name) ||
+    (typeof code === 'string' && /^(PLT_KFK_(?!USER)|KAFKA_)/.test(code));
   if ((typeof code === 'string' && UNAVAILABLE.test(code)) || isKafka || retriableFlag === true) {
     return {
       status: 503,

@@ -1,3 +1,4 @@
+import type { KafkaMessage } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Registry } from 'prom-client';
 import { stackEnv, testLogger, unique, waitFor } from '../../../test/support/env.js';
@@ -61,5 +62,44 @@ describe('createFastProducer', () => {
       expect(fastRecord.headers['event-type']).toBe('x');
     }
     expect(seen.find((r) => r.topic === other)?.value?.toString()).toBe('to the other topic');
+  });
+
+  it('renews the producer after a partly written request, so no later record is dropped', async () => {
+    // One produce request for two partitions: the broker writes partition 0's record and
+    // refuses partition 1's (too large for the topic), and the library advances neither
+    // sequence number. The next single record to partition 0 would then carry the number
+    // of the one just written, and the broker would take it for a duplicate and drop it.
+    const topic = unique('test.fast-partial');
+    await ensureTopics(kafka, [
+      { topic, partitions: 2, replicationFactor: 1, configs: { 'max.message.bytes': '2000' } },
+    ]);
+    const renewals: string[] = [];
+    const fast = await createFastProducer({
+      brokers,
+      clientId: 'test-fast',
+      logger,
+      onRenew: (reason) => renewals.push(reason),
+    });
+    open.push(fast);
+    await fast.send(topic, [{ partition: 0, value: 'a1' }]);
+    await expect(
+      fast.send(topic, [
+        { partition: 0, value: 'a2' },
+        { partition: 1, value: 'x'.repeat(5_000) },
+      ]),
+    ).rejects.toThrow();
+    expect(renewals.join()).toMatch(/MESSAGE_TOO_LARGE/);
+    await fast.send(topic, [{ partition: 0, value: 'a3' }]);
+    await fast.send(topic, [{ partition: 0, value: 'a4' }]);
+
+    const seen: KafkaMessage[] = [];
+    const consumer = kafka.consumer({ groupId: unique('g') });
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({ eachMessage: async ({ message }) => void seen.push(message) });
+    await waitFor(() => seen.length >= 4, { what: '4 records' });
+    await new Promise((r) => setTimeout(r, 300));
+    await consumer.disconnect();
+    expect(seen.map((m) => m.value?.toString())).toEqual(['a1', 'a2', 'a3', 'a4']);
   });
 });

@@ -7,7 +7,12 @@ export {
   type ProducerOptions,
   type TopicMessages,
 } from './producer.js';
-export { createFastProducer, type FastProducerOptions } from './fast-producer.js';
+export {
+  createFastProducer,
+  DeliveryTimeoutError,
+  type FastProducerOptions,
+} from './fast-producer.js';
+export { murmur2, keyHash } from './murmur2.js';
 export {
   createBatchingProducer,
   shardByKey,
