@@ -4,7 +4,7 @@ import type { Envelope } from '@mailroom/events';
 import { factsOf, type ApplyOutcome, type FactsRow } from './apply-event.js';
 import type { PriceTable } from './pricing.js';
 import { EMPTY_FACTS, reduce, type TicketFacts } from './reduce.js';
-import { applyDeltasBatch, mergeDeltas, sumDeltas, type Delta } from './rollup-tables.js';
+import { applyDeltasBatch, sumDeltas, type Delta } from './rollup-tables.js';
 
 // uuid text as Postgres returns it: the keys of the in-memory maps.
 const norm = (uuid: string) => uuid.toLowerCase();
@@ -109,7 +109,7 @@ export async function applyEvents(
       const id = norm(e.ticketId!);
       const reduced = reduce(facts.get(id)!, e, prices);
       facts.set(id, reduced.facts);
-      perEvent.push(mergeDeltas(reduced.deltas));
+      perEvent.push(reduced.deltas);
     }
     await saveFacts(client, facts);
     await applyDeltasBatch(client, sumDeltas(perEvent));

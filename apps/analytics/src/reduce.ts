@@ -49,10 +49,15 @@ export interface Reduced {
   deltas: Delta[];
 }
 
+let lastHour = { of: '', is: '' };
 /** Start of the UTC hour of an ISO timestamp, as ISO text. */
 export function hourOf(iso: string): string {
+  // The same creation time comes twice per event (the cell before and after it).
+  if (lastHour.of === iso) return lastHour.is;
   const ms = Date.parse(iso);
-  return new Date(ms - (((ms % 3_600_000) + 3_600_000) % 3_600_000)).toISOString();
+  const is = new Date(ms - (((ms % 3_600_000) + 3_600_000) % 3_600_000)).toISOString();
+  lastHour = { of: iso, is };
+  return is;
 }
 
 const secondsBetween = (from: string, to: string) =>
@@ -82,13 +87,27 @@ function cells(f: TicketFacts) {
  * dimensions, whatever order its categorization and routing arrive in.
  */
 function moveDeltas(before: TicketFacts, after: TicketFacts): Delta[] {
+  const counted = (f: TicketFacts) => f.counted && f.createdAt !== null;
+  // Most events leave the ticket in its cells (an acknowledgement): −1 and +1 in the same
+  // row would cancel out anyway.
+  if (
+    counted(before) &&
+    counted(after) &&
+    before.createdAt === after.createdAt &&
+    before.department === after.department &&
+    before.category === after.category &&
+    before.priority === after.priority &&
+    before.channel === after.channel &&
+    before.status === after.status
+  )
+    return [];
   const out: Delta[] = [];
   const place = (f: TicketFacts, sign: number) => {
-    if (!f.counted || !f.createdAt) return;
+    if (!counted(f)) return;
     const c = cells(f);
     out.push({
       table: 'analytics_ticket_volume',
-      key: { hour: hourOf(f.createdAt), ...c },
+      key: { hour: hourOf(f.createdAt!), ...c },
       add: { tickets: sign },
     });
     out.push({

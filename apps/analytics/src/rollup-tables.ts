@@ -61,8 +61,20 @@ export interface Delta {
   add: Record<string, number>;
 }
 
-const cellId = (d: Delta) =>
-  `${d.table}\u0000${ROLLUP_TABLES[d.table].keys.map((k) => String(d.key[k])).join('\u0000')}`;
+function cellId(d: Delta): string {
+  let id: string = d.table;
+  for (const k of ROLLUP_TABLES[d.table].keys) id += `\u0000${d.key[k]}`;
+  return id;
+}
+
+const addInto = (into: Delta, add: Record<string, number>) => {
+  for (const col in add) into.add[col] = (into.add[col] ?? 0) + add[col]!;
+};
+const isZero = (d: Delta) => {
+  for (const col in d.add) if (d.add[col] !== 0) return false;
+  return true;
+};
+const byId = ([a]: [string, Delta], [b]: [string, Delta]) => (a < b ? -1 : a > b ? 1 : 0);
 
 /**
  * Sums deltas of the same row and drops the ones that cancel out (a ticket moving to
@@ -74,34 +86,41 @@ export function mergeDeltas(deltas: readonly Delta[]): Delta[] {
   for (const d of deltas) {
     const id = cellId(d);
     const seen = merged.get(id);
-    if (!seen) {
-      merged.set(id, { table: d.table, key: d.key, add: { ...d.add } });
-      continue;
-    }
-    for (const [col, v] of Object.entries(d.add)) seen.add[col] = (seen.add[col] ?? 0) + v;
+    if (seen) addInto(seen, d.add);
+    else merged.set(id, { table: d.table, key: d.key, add: { ...d.add } });
   }
   return [...merged.entries()]
-    .filter(([, d]) => Object.values(d.add).some((v) => v !== 0))
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .filter(([, d]) => !isZero(d))
+    .sort(byId)
     .map(([, d]) => d);
 }
 
 /**
- * Sums the merged deltas of several events (each already passed through mergeDeltas) per
- * row, keeping rows whose sum is zero: applied one event at a time, such a row would
- * exist too (created by one event, brought back to 0 by a later one), and the batch path
- * must leave exactly the tables the one-by-one path leaves.
+ * The deltas of several events summed per row, each event's own deltas merged first as
+ * mergeDeltas does (what cancels out within one event is dropped). Rows whose sum over
+ * the events is zero are kept: applied one event at a time, such a row would exist too
+ * (created by one event, brought back to 0 by a later one), and the batch path must
+ * leave exactly the tables the one-by-one path leaves. Sorted as mergeDeltas.
  */
 export function sumDeltas(perEvent: readonly (readonly Delta[])[]): Delta[] {
   const summed = new Map<string, Delta>();
-  for (const deltas of perEvent)
+  const one = new Map<string, Delta>();
+  for (const deltas of perEvent) {
+    one.clear();
     for (const d of deltas) {
       const id = cellId(d);
-      const seen = summed.get(id);
-      if (!seen) summed.set(id, { table: d.table, key: d.key, add: { ...d.add } });
-      else for (const [col, v] of Object.entries(d.add)) seen.add[col] = (seen.add[col] ?? 0) + v;
+      const seen = one.get(id);
+      if (seen) addInto(seen, d.add);
+      else one.set(id, { table: d.table, key: d.key, add: { ...d.add } });
     }
-  return [...summed.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, d]) => d);
+    for (const [id, d] of one) {
+      if (isZero(d)) continue;
+      const seen = summed.get(id);
+      if (seen) addInto(seen, d.add);
+      else summed.set(id, d);
+    }
+  }
+  return [...summed.entries()].sort(byId).map(([, d]) => d);
 }
 
 // Identifiers come only from ROLLUP_TABLES (code), never from event data.
