@@ -25,15 +25,17 @@ export const NotifierConfig = Type.Composite([
     NOTIFIER_FROM_BEGINNING: Type.Boolean({ default: true }),
     /** The lifecycle topic it consumes and emits to; tests give each notifier its own. */
     NOTIFIER_EVENTS_TOPIC: Type.String({ minLength: 1, default: 'tickets.events' }),
-    /** Partitions handled in parallel (each holds one Postgres connection while it sends). */
+    /** Partitions handled in parallel. */
     NOTIFIER_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 64, default: 6 }),
+    /** Records of one partition handled together: one transaction, their mails sent side by side, one produce. */
+    NOTIFIER_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 5000, default: 200 }),
     /** How long the group waits for a silent instance (e.g. killed) before it reassigns its partitions. */
     NOTIFIER_SESSION_TIMEOUT_MS: Type.Integer({ minimum: 6_000, default: 30_000 }),
     SMTP_USER: Type.String({ default: '' }),
     SMTP_PASSWORD: Type.String({ default: '' }),
     /** Implicit TLS (port 465); otherwise STARTTLS when the server offers it. */
     SMTP_SECURE: Type.Boolean({ default: false }),
-    /** Pooled SMTP connections. */
+    /** Pooled SMTP connections; twice as many mails are in flight (each holds a Postgres connection). */
     SMTP_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 100, default: 5 }),
     /** Connect/greeting/socket timeout of one SMTP attempt. */
     SMTP_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 30_000 }),

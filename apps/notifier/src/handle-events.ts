@@ -1,72 +1,28 @@
 import type pg from 'pg';
+import { withTransaction } from '@mailroom/db';
 import { deterministicId, makeEvent, type Envelope } from '@mailroom/events';
+import { classifyError } from '@mailroom/kafka';
+import type { NotifierMetrics } from './notifier-metrics.js';
 import {
-  deliver,
-  enqueue,
-  type DeliverDeps,
+  enqueueMany,
+  failureOf,
+  planId,
   type MailPlan,
   type OutboxPolicy,
   type OutboxRow,
 } from './outbox.js';
+import type { Sender } from './sender.js';
+import { applyTicketEvent, loadTickets, saveTickets, type TicketState } from './ticket-facts.js';
 import { EXPECTED_RESPONSE, statusTemplate, type TemplateParams } from './templates.js';
 
 export const SOURCE = 'notifier';
 
-export interface NotifierHandlerDeps extends DeliverDeps {
+export interface NotifierHandlerDeps {
+  pool: pg.Pool;
+  sender: Sender;
+  metrics: NotifierMetrics;
   policy: OutboxPolicy;
   publicUrl: string;
-}
-
-interface TicketRow {
-  number: string | null;
-  requester_name: string | null;
-  title: string | null;
-  message_id: string | null;
-  automated: boolean;
-  department: string | null;
-  priority: string | null;
-}
-
-/** What the notifier keeps of a ticket: the machine flag and Message-ID of ticket.created. */
-async function rememberCreated(pool: pg.Pool, e: Envelope<'ticket.created'>): Promise<void> {
-  const p = e.payload;
-  await pool.query(
-    `INSERT INTO notifier_tickets (ticket_id, number, requester_email, requester_name, title, message_id, automated)
-     VALUES ($1, $2, $3, $4, $5, $6, $7)
-     ON CONFLICT (ticket_id) DO UPDATE SET automated = notifier_tickets.automated OR excluded.automated,
-       message_id = coalesce(notifier_tickets.message_id, excluded.message_id), updated_at = now()`,
-    [
-      e.ticketId,
-      p.number,
-      p.requester.email.toLowerCase(),
-      p.requester.name ?? null,
-      p.title,
-      p.messageId ?? null,
-      p.automated ?? false,
-    ],
-  );
-}
-
-async function rememberRouted(pool: pg.Pool, e: Envelope<'ticket.routed'>): Promise<TicketRow> {
-  const p = e.payload;
-  const { rows } = await pool.query<TicketRow>(
-    `INSERT INTO notifier_tickets (ticket_id, number, requester_email, requester_name, title, message_id, department, priority)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-     ON CONFLICT (ticket_id) DO UPDATE SET department = excluded.department, priority = excluded.priority,
-       message_id = coalesce(notifier_tickets.message_id, excluded.message_id), updated_at = now()
-     RETURNING *`,
-    [
-      e.ticketId,
-      p.number,
-      p.requester.email.toLowerCase(),
-      p.requester.name ?? null,
-      p.title,
-      p.messageId ?? null,
-      p.department,
-      p.priority,
-    ],
-  );
-  return rows[0]!;
 }
 
 function values(
@@ -86,6 +42,56 @@ function values(
   };
 }
 
+/** ticket.routed → acknowledgement; ticket.status_changed → status mail (seeing `t` as of then). */
+function planOf(
+  deps: NotifierHandlerDeps,
+  event: Envelope,
+  t: TicketState | undefined,
+): MailPlan | null {
+  const ticketId = event.ticketId;
+  if (!ticketId) return null;
+  if (event.type === 'ticket.routed') {
+    const p = (event as Envelope<'ticket.routed'>).payload;
+    return {
+      ticketId,
+      template: 'acknowledgement',
+      triggerEventId: event.id,
+      to: p.requester.email,
+      automated: t?.automated ?? false,
+      params: {
+        number: p.number,
+        ...(p.requester.name ? { toName: p.requester.name } : {}),
+        ...(p.messageId ? { inReplyTo: p.messageId } : {}),
+        values: values(deps, { ...p, name: p.requester.name }, p.department, p.priority),
+      },
+    };
+  }
+  if (event.type === 'ticket.status_changed') {
+    const p = (event as Envelope<'ticket.status_changed'>).payload;
+    const template = statusTemplate(p.to);
+    if (!template) return null;
+    return {
+      ticketId,
+      template,
+      triggerEventId: event.id,
+      to: p.requester.email,
+      automated: t?.automated ?? false,
+      params: {
+        number: p.number,
+        ...(p.requester.name ? { toName: p.requester.name } : {}),
+        ...(t?.message_id ? { inReplyTo: t.message_id } : {}),
+        values: values(
+          deps,
+          { ...p, name: p.requester.name },
+          t?.department ?? null,
+          t?.priority ?? null,
+        ),
+      },
+    };
+  }
+  return null;
+}
+
 /** The fact that a mail went out: ticket-store indexes its Message-ID for threading. */
 function acknowledged(row: OutboxRow): Envelope<'ticket.acknowledged'> {
   return makeEvent('ticket.acknowledged', {
@@ -101,80 +107,69 @@ function acknowledged(row: OutboxRow): Envelope<'ticket.acknowledged'> {
   });
 }
 
-async function send(deps: NotifierHandlerDeps, plan: MailPlan): Promise<Envelope[]> {
-  let row = await enqueue(deps.pool, plan, deps.policy, deps.metrics);
-  if (row.status === 'pending') row = await deliver(deps, row.id);
-  // Sent earlier (a redelivery after a crash before the emit): the same event again.
-  return row.status === 'sent' ? [acknowledged(row)] : [];
+/** Worst first: a record that can never pass, then a fault of unknown kind, then an outage. */
+function worst(errors: Error[]): Error | undefined {
+  const rank = { permanent: 0, unknown: 1, transient: 2 } as const;
+  return [...errors].sort((a, b) => rank[classifyError(a)] - rank[classifyError(b)])[0];
 }
 
-/** ticket.routed → acknowledgement; ticket.status_changed → status mail; others → state. */
-export async function handleNotifierRecord(
+/**
+ * The events of one chunk (consecutive records of one partition), in log order:
+ * 1. one transaction: the ticket facts folded and saved, the outbox rows of every mail
+ *    the chunk asks for inserted with their send-or-suppress decision;
+ * 2. the pending rows sent over the sender's lanes (each under its own row lock);
+ * 3. a ticket.acknowledged per mail-triggering event whose mail is sent (again for a
+ *    redelivered one), returned in the order of the events.
+ * Throws when a mail is not settled: permanently failed rows first (the consumer then
+ * handles the records one by one, so only that record is dead-lettered), else the
+ * fault to retry the chunk after (every step is idempotent).
+ */
+export async function handleNotifierEvents(
   deps: NotifierHandlerDeps,
-  event: Envelope,
-): Promise<Envelope[]> {
-  const ticketId = event.ticketId;
-  if (!ticketId) return [];
-  switch (event.type) {
-    case 'ticket.created':
-      await rememberCreated(deps.pool, event as Envelope<'ticket.created'>);
-      return [];
-    case 'ticket.rerouted': {
-      const p = (event as Envelope<'ticket.rerouted'>).payload;
-      await deps.pool.query(
-        'UPDATE notifier_tickets SET department = $2, updated_at = now() WHERE ticket_id = $1',
-        [ticketId, p.to],
-      );
-      return [];
+  events: { event: Envelope; trace?: string | undefined }[],
+): Promise<{ event: Envelope; trace?: string | undefined }[]> {
+  const ticketIds = [
+    ...new Set(events.map((e) => e.event.ticketId).filter((id): id is string => !!id)),
+  ];
+  const { plans, rows } = await withTransaction(deps.pool, async (db) => {
+    const states = await loadTickets(db, ticketIds);
+    const changed = new Set<string>();
+    const plans: { plan: MailPlan; trace?: string | undefined }[] = [];
+    for (const { event, trace } of events) {
+      if (applyTicketEvent(states, event)) changed.add(event.ticketId!);
+      const plan = planOf(deps, event, event.ticketId ? states.get(event.ticketId) : undefined);
+      if (plan) plans.push({ plan, trace });
     }
-    case 'ticket.routed': {
-      const e = event as Envelope<'ticket.routed'>;
-      const t = await rememberRouted(deps.pool, e);
-      const p = e.payload;
-      return send(deps, {
-        ticketId,
-        template: 'acknowledgement',
-        triggerEventId: e.id,
-        to: p.requester.email,
-        automated: t.automated,
-        params: {
-          number: p.number,
-          ...(p.requester.name ? { toName: p.requester.name } : {}),
-          ...(p.messageId ? { inReplyTo: p.messageId } : {}),
-          values: values(deps, { ...p, name: p.requester.name }, p.department, p.priority),
-        },
-      });
-    }
-    case 'ticket.status_changed': {
-      const e = event as Envelope<'ticket.status_changed'>;
-      const template = statusTemplate(e.payload.to);
-      if (!template) return [];
-      const p = e.payload;
-      const { rows } = await deps.pool.query<TicketRow>(
-        'SELECT * FROM notifier_tickets WHERE ticket_id = $1',
-        [ticketId],
-      );
-      const t = rows[0];
-      return send(deps, {
-        ticketId,
-        template,
-        triggerEventId: e.id,
-        to: p.requester.email,
-        automated: t?.automated ?? false,
-        params: {
-          number: p.number,
-          ...(p.requester.name ? { toName: p.requester.name } : {}),
-          ...(t?.message_id ? { inReplyTo: t.message_id } : {}),
-          values: values(
-            deps,
-            { ...p, name: p.requester.name },
-            t?.department ?? null,
-            t?.priority ?? null,
-          ),
-        },
-      });
-    }
-    default:
-      return [];
+    await saveTickets(
+      db,
+      [...changed].map((id) => states.get(id)!),
+    );
+    const rows = await enqueueMany(
+      db,
+      plans.map((p) => p.plan),
+      deps.policy,
+      deps.metrics,
+    );
+    return { plans, rows };
+  });
+
+  const pending = [...rows.values()].filter((r) => r.status === 'pending');
+  const deliveries = await deps.sender.deliver(pending);
+  const errors: Error[] = [];
+  pending.forEach((row, i) => {
+    const d = deliveries[i]!;
+    if (d.error) errors.push(d.error);
+    else rows.set(row.id, d.row);
+  });
+  for (const row of rows.values()) if (row.status === 'failed') errors.push(failureOf(row));
+  const error = worst(errors);
+  if (error) throw error;
+
+  const out: { event: Envelope; trace?: string | undefined }[] = [];
+  for (const { plan, trace } of plans) {
+    const row = rows.get(planId(plan))!;
+    // Sent earlier (a redelivery after a crash before the emit): the same event again.
+    if (row.status === 'sent') out.push({ event: acknowledged(row), trace });
   }
+  return out;
 }

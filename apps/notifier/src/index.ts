@@ -1,9 +1,10 @@
-export { start, outboxComposer } from './start.js';
+export { start, outboxComposer, sendLanes } from './start.js';
 export { NotifierConfig, DEV_REPLY_TOKEN_SECRET } from './config.js';
-export { handleNotifierRecord, type NotifierHandlerDeps } from './handle-events.js';
+export { handleNotifierEvents, type NotifierHandlerDeps } from './handle-events.js';
+export { createSender, type Sender, type Delivery } from './sender.js';
+export { rawMail } from './raw-mail.js';
 export {
-  enqueue,
-  deliver,
+  enqueueMany,
   outboxId,
   type OutboxRow,
   type MailPlan,

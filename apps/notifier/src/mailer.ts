@@ -1,5 +1,6 @@
-import nodemailer from 'nodemailer';
 import type { ComposedMail } from '@mailroom/mail';
+import { envelopeAddress, rawMail } from './raw-mail.js';
+import { createSmtpPool } from './smtp-pool.js';
 
 export interface MailerOptions {
   host: string;
@@ -64,32 +65,27 @@ export function classifySmtpError(err: unknown): SmtpSendError {
   );
 }
 
-/** A pooled SMTP transport: connections are reused across mails (SMTP_POOL_SIZE). */
+/** Pooled SMTP connections (SMTP_POOL_SIZE) sending the messages rawMail writes. */
 export function createMailer(options: MailerOptions): Mailer {
-  const transport = nodemailer.createTransport({
-    pool: true,
+  const pool = createSmtpPool({
     host: options.host,
     port: options.port,
     secure: options.secure,
-    maxConnections: options.poolSize,
+    user: options.user,
+    password: options.password,
+    size: options.poolSize,
+    timeoutMs: options.timeoutMs,
     maxMessages: 500,
-    connectionTimeout: options.timeoutMs,
-    greetingTimeout: options.timeoutMs,
-    socketTimeout: options.timeoutMs,
-    // The consumer retries with backoff; a requeue inside the pool would only hide
-    // how often a connection broke mid-message.
-    maxRequeues: 0,
-    ...(options.user ? { auth: { user: options.user, pass: options.password } } : {}),
   });
   return {
     send: async (mail) => {
       try {
-        const info = await transport.sendMail(mail);
-        return { response: String(info.response), accepted: info.accepted.map(String) };
+        const envelope = { from: mail.envelope.from, to: envelopeAddress(mail.envelope.to) };
+        return await pool.send(envelope, rawMail(mail));
       } catch (err) {
         throw classifySmtpError(err);
       }
     },
-    close: () => transport.close(),
+    close: () => pool.close(),
   };
 }

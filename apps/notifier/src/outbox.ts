@@ -1,9 +1,7 @@
 import type pg from 'pg';
-import { withTransaction } from '@mailroom/db';
 import { deterministicId } from '@mailroom/events';
-import { permanentError, transientError } from '@mailroom/kafka';
-import { ourMessageId, type ComposedMail } from '@mailroom/mail';
-import { SmtpSendError, classifySmtpError, type Mailer } from './mailer.js';
+import { permanentError, type ProcessingError } from '@mailroom/kafka';
+import { ourMessageId } from '@mailroom/mail';
 import type { NotifierMetrics } from './notifier-metrics.js';
 import { addressSuppression, type SuppressionReason } from './suppression.js';
 import type { TemplateName, TemplateParams } from './templates.js';
@@ -11,13 +9,13 @@ import type { TemplateName, TemplateParams } from './templates.js';
 // Sending is idempotent through this table (DESIGN.md, "Delivery semantics"):
 //  1. the row is inserted first, unique per (ticket, template, triggering event), with
 //     the decision whether it may be sent at all (suppressed rows record why);
-//  2. a pending row is sent while its row lock is held (FOR UPDATE SKIP LOCKED), and
-//     marked sent in the same transaction — a second instance or a redelivery finds it
-//     locked or sent and never sends it again.
+//  2. a pending row is sent only while its row lock is held (FOR UPDATE SKIP LOCKED) and
+//     marked sent in the same transaction (sender.ts) — a second instance or a
+//     redelivery finds it locked or sent and never sends it again.
 // The one window left: the server accepted the message (250) and the process died
-// before COMMIT. The row is still pending and the mail goes out again, with the same
-// Message-ID (fixed at insert), so the duplicate is recognisable and clients that
-// dedupe by Message-ID show one. The window is one round trip to Postgres (see below).
+// before the COMMIT of "sent". The row is still pending and the mail goes out again,
+// with the same Message-ID (fixed at insert), so the duplicate is recognisable and
+// clients that dedupe by Message-ID show one. The window is one round trip to Postgres.
 
 export interface OutboxParams {
   number: number;
@@ -37,8 +35,13 @@ export interface OutboxRow {
   message_id: string;
   params: OutboxParams;
   attempts: number;
+  last_error: string | null;
   sent_at: Date | null;
 }
+
+/** The columns of OutboxRow (not the bookkeeping ones: fewer to parse per mail). */
+export const ROW_COLUMNS =
+  'id, ticket_id, template, trigger_event_id, to_address, status, reason, message_id, params, attempts, last_error, sent_at';
 
 export interface MailPlan {
   ticketId: string;
@@ -60,155 +63,133 @@ export interface OutboxPolicy {
 export const outboxId = (ticketId: string, template: string, triggerEventId: string) =>
   deterministicId('outbox', ticketId, template, triggerEventId);
 
-/** Inserts the outbox row once (with its send-or-suppress decision); returns the stored row. */
-export async function enqueue(
-  pool: pg.Pool,
-  plan: MailPlan,
+export const planId = (plan: MailPlan) =>
+  outboxId(plan.ticketId, plan.template, plan.triggerEventId);
+
+/** A row that failed for good is the failure of the record that asked for it, every time. */
+export function failureOf(row: OutboxRow): ProcessingError {
+  const code = row.reason === 'compose_failed' ? 'MAIL_COMPOSE_FAILED' : 'SMTP_REJECTED';
+  return permanentError(code, row.last_error ?? row.reason ?? 'failed');
+}
+
+interface AddressFacts {
+  address: string;
+  undeliverable: boolean;
+  recent_acks: number;
+}
+
+/**
+ * Inserts the outbox rows of these plans once each (with the send-or-suppress decision);
+ * returns every plan's stored row by outbox id. Runs inside the caller's transaction.
+ */
+export async function enqueueMany(
+  db: pg.ClientBase,
+  plans: MailPlan[],
   policy: OutboxPolicy,
   metrics: NotifierMetrics,
-): Promise<OutboxRow> {
-  const id = outboxId(plan.ticketId, plan.template, plan.triggerEventId);
-  const to = plan.to.trim().toLowerCase();
-  return withTransaction(pool, async (db) => {
-    const existing = await db.query<OutboxRow>('SELECT * FROM notifier_outbox WHERE id = $1', [id]);
-    if (existing.rows[0]) return existing.rows[0];
-    // One requester at a time, so two partitions cannot both pass the rate limit.
-    await db.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`notifier:${to}`]);
-    const reason = await suppression(db, to, plan, policy);
-    const inserted = await db.query<OutboxRow>(
-      `INSERT INTO notifier_outbox (id, ticket_id, template, trigger_event_id, to_address, status, reason, message_id, params)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-       ON CONFLICT DO NOTHING RETURNING *`,
-      [
-        id,
-        plan.ticketId,
-        plan.template,
-        plan.triggerEventId,
-        to,
-        reason ? 'suppressed' : 'pending',
-        reason,
-        ourMessageId(`mailroom.${id}`, policy.messageIdDomain),
-        JSON.stringify(plan.params),
-      ],
-    );
-    const row = inserted.rows[0];
-    if (!row) {
-      const again = await db.query<OutboxRow>('SELECT * FROM notifier_outbox WHERE id = $1', [id]);
-      return again.rows[0]!;
-    }
-    if (reason) metrics.mails.inc({ template: plan.template, outcome: 'suppressed', reason });
-    return row;
-  });
-}
-
-async function suppression(
-  db: pg.PoolClient,
-  to: string,
-  plan: MailPlan,
-  policy: OutboxPolicy,
-): Promise<SuppressionReason | null> {
-  const byAddress = addressSuppression(to, policy.ownAddresses);
-  if (byAddress) return byAddress;
-  if (plan.automated) return 'automated_sender';
-  const bounced = await db.query('SELECT 1 FROM undeliverable_addresses WHERE address = $1', [to]);
-  if (bounced.rowCount) return 'undeliverable';
-  if (plan.template === 'acknowledgement') {
-    const { rows } = await db.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM notifier_outbox
-       WHERE to_address = $1 AND template = 'acknowledgement' AND status IN ('pending', 'sent')
-         AND created_at > now() - interval '1 hour'`,
-      [to],
-    );
-    if ((rows[0]?.n ?? 0) >= policy.ackLimitPerHour) return 'rate_limited';
+): Promise<Map<string, OutboxRow>> {
+  const stored = new Map<string, OutboxRow>();
+  if (plans.length === 0) return stored;
+  const byId = new Map<string, MailPlan & { to: string }>();
+  for (const plan of plans) {
+    const id = planId(plan);
+    if (!byId.has(id)) byId.set(id, { ...plan, to: plan.to.trim().toLowerCase() });
   }
-  return null;
-}
+  const addresses = [...new Set([...byId.values()].map((p) => p.to))];
+  // One requester at a time, so two partitions cannot both pass the rate limit; in one
+  // order everywhere (sorted lock keys), so two instances never wait on each other.
+  await db.query(
+    `SELECT count(pg_advisory_xact_lock(k)) FROM (
+       SELECT DISTINCT hashtextextended('notifier:' || a, 0) AS k FROM unnest($1::text[]) AS a
+       ORDER BY 1) AS keys`,
+    [addresses],
+  );
+  const existing = await db.query<OutboxRow>(
+    `SELECT ${ROW_COLUMNS} FROM notifier_outbox WHERE id = ANY($1::uuid[])`,
+    [[...byId.keys()]],
+  );
+  for (const row of existing.rows) stored.set(row.id, row);
+  const missing = [...byId].filter(([id]) => !stored.has(id));
+  if (missing.length === 0) return stored;
 
-export interface DeliverDeps {
-  pool: pg.Pool;
-  mailer: Mailer;
-  compose: (row: OutboxRow) => ComposedMail;
-  metrics: NotifierMetrics;
-}
-
-/** Sends a pending row under its row lock and marks it sent; returns the row as stored. */
-export async function deliver(deps: DeliverDeps, id: string): Promise<OutboxRow> {
-  const { pool, mailer, metrics } = deps;
-  const db = await pool.connect();
-  let open = false;
-  let broken: Error | undefined;
-  try {
-    await db.query('BEGIN');
-    open = true;
-    const { rows } = await db.query<OutboxRow>(
-      'SELECT * FROM notifier_outbox WHERE id = $1 FOR UPDATE SKIP LOCKED',
-      [id],
-    );
-    const row = rows[0];
-    if (!row) {
-      // Another instance is sending it right now: look again later (it may crash).
-      throw transientError('OUTBOX_ROW_BUSY', `outbox row ${id} is locked by another sender`);
-    }
-    if (row.status !== 'pending') {
-      await db.query('COMMIT');
-      open = false;
-      return row;
-    }
-    const fail = async (status: 'pending' | 'failed', reason: string | null, error: string) => {
-      await db.query(
-        `UPDATE notifier_outbox SET status = $2, reason = $3, last_error = $4, attempts = attempts + 1,
-           updated_at = now() WHERE id = $1`,
-        [id, status, reason, error.slice(0, 2000)],
-      );
-      await db.query('COMMIT');
-      open = false;
-    };
-    let mail: ComposedMail;
-    try {
-      mail = deps.compose(row);
-    } catch (err) {
-      await fail('failed', 'compose_failed', (err as Error).message);
-      metrics.mails.inc({ template: row.template, outcome: 'failed', reason: 'compose_failed' });
-      throw permanentError('MAIL_COMPOSE_FAILED', (err as Error).message, err);
-    }
-    const end = metrics.smtpSeconds.startTimer();
-    let response: string;
-    try {
-      response = (await mailer.send(mail)).response;
-      end({ outcome: 'sent' });
-    } catch (err) {
-      const smtp = err instanceof SmtpSendError ? err : classifySmtpError(err);
-      end({ outcome: smtp.permanent ? 'rejected' : 'failed' });
-      const reason = smtp.permanent ? `smtp_${smtp.responseCode ?? '5xx'}` : null;
-      await fail(smtp.permanent ? 'failed' : 'pending', reason, smtp.message);
-      metrics.smtpFailures.inc({ kind: smtp.permanent ? 'rejected' : 'unavailable' });
+  const decisions = await decide(db, missing, policy);
+  const inserted = await db.query<OutboxRow>(
+    `INSERT INTO notifier_outbox (id, ticket_id, template, trigger_event_id, to_address, status,
+       reason, message_id, params)
+     SELECT * FROM json_to_recordset($1::json) AS x(id uuid, ticket_id uuid, template text,
+       trigger_event_id uuid, to_address text, status text, reason text, message_id text,
+       params jsonb)
+     ON CONFLICT DO NOTHING RETURNING ${ROW_COLUMNS}`,
+    [
+      JSON.stringify(
+        missing.map(([id, plan], i) => ({
+          id,
+          ticket_id: plan.ticketId,
+          template: plan.template,
+          trigger_event_id: plan.triggerEventId,
+          to_address: plan.to,
+          status: decisions[i] ? 'suppressed' : 'pending',
+          reason: decisions[i],
+          message_id: ourMessageId(`mailroom.${id}`, policy.messageIdDomain),
+          params: plan.params,
+        })),
+      ),
+    ],
+  );
+  for (const row of inserted.rows) {
+    stored.set(row.id, row);
+    if (row.status === 'suppressed') {
       metrics.mails.inc({
         template: row.template,
-        outcome: smtp.permanent ? 'failed' : 'deferred',
-        reason: smtp.permanent ? 'smtp_rejected' : 'smtp_unavailable',
+        outcome: 'suppressed',
+        reason: row.reason ?? '',
       });
-      throw smtp.permanent
-        ? permanentError('SMTP_REJECTED', smtp.message, smtp)
-        : transientError('SMTP_UNAVAILABLE', smtp.message, smtp);
     }
-    // Mark and COMMIT in one round trip (one simple-protocol query, values escaped by
-    // pg): the time between the server's 250 and a durable "sent" is what a crash can
-    // hit, so it is kept to a single network exchange.
-    const sentAt = new Date();
-    await db.query(
-      `UPDATE notifier_outbox SET status = 'sent', sent_at = ${db.escapeLiteral(sentAt.toISOString())},
-         smtp_response = ${db.escapeLiteral(response.slice(0, 1000))}, attempts = attempts + 1,
-         updated_at = now() WHERE id = ${db.escapeLiteral(id)}; COMMIT`,
-    );
-    open = false;
-    metrics.mails.inc({ template: row.template, outcome: 'sent', reason: '' });
-    return { ...row, status: 'sent', sent_at: sentAt, attempts: row.attempts + 1 };
-  } catch (err) {
-    if (open) {
-      await db.query('ROLLBACK').catch((e: Error) => (broken = e));
-    }
-    throw err;
-  } finally {
-    db.release(broken);
   }
+  // Inserted by another instance since we looked: theirs is the row.
+  const raced = missing.map(([id]) => id).filter((id) => !stored.has(id));
+  if (raced.length > 0) {
+    const again = await db.query<OutboxRow>(
+      `SELECT ${ROW_COLUMNS} FROM notifier_outbox WHERE id = ANY($1::uuid[])`,
+      [raced],
+    );
+    for (const row of again.rows) stored.set(row.id, row);
+  }
+  return stored;
+}
+
+/** The suppression reason of each new plan (null: send it), in order. */
+async function decide(
+  db: pg.ClientBase,
+  plans: [string, MailPlan][],
+  policy: OutboxPolicy,
+): Promise<(SuppressionReason | null)[]> {
+  const reasons = plans.map(([, plan]): SuppressionReason | null => {
+    const byAddress = addressSuppression(plan.to, policy.ownAddresses);
+    if (byAddress) return byAddress;
+    return plan.automated ? 'automated_sender' : null;
+  });
+  const open = [...new Set(plans.filter((_, i) => !reasons[i]).map(([, p]) => p.to))];
+  if (open.length === 0) return reasons;
+  const { rows } = await db.query<AddressFacts>(
+    `SELECT a AS address,
+       EXISTS (SELECT 1 FROM undeliverable_addresses u WHERE u.address = a) AS undeliverable,
+       (SELECT count(*)::int FROM notifier_outbox o
+         WHERE o.to_address = a AND o.template = 'acknowledgement' AND o.status IN ('pending', 'sent')
+           AND o.created_at > now() - interval '1 hour') AS recent_acks
+     FROM unnest($1::text[]) AS a`,
+    [open],
+  );
+  const facts = new Map(rows.map((r) => [r.address, r]));
+  // Acknowledgements of this chunk count against the limit as they are admitted.
+  const acks = new Map(rows.map((r) => [r.address, r.recent_acks]));
+  return plans.map(([, plan], i) => {
+    if (reasons[i]) return reasons[i];
+    if (facts.get(plan.to)?.undeliverable) return 'undeliverable';
+    if (plan.template !== 'acknowledgement') return null;
+    const sent = acks.get(plan.to) ?? 0;
+    if (sent >= policy.ackLimitPerHour) return 'rate_limited';
+    acks.set(plan.to, sent + 1);
+    return null;
+  });
 }

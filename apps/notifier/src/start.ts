@@ -8,6 +8,7 @@ import {
   ensureTopics,
   parseBrokers,
   runConsumer,
+  type ConsumedRecord,
   type MailroomProducer,
 } from '@mailroom/kafka';
 import { composeMail, type MailTemplate } from '@mailroom/mail';
@@ -18,10 +19,11 @@ import {
   type Logger,
 } from '@mailroom/observability';
 import { DEV_REPLY_TOKEN_SECRET, type NotifierConfig } from './config.js';
-import { handleNotifierRecord, type NotifierHandlerDeps } from './handle-events.js';
+import { handleNotifierEvents, type NotifierHandlerDeps } from './handle-events.js';
 import { createMailer, type Mailer } from './mailer.js';
 import { createNotifierMetrics } from './notifier-metrics.js';
 import type { OutboxRow } from './outbox.js';
+import { createSender } from './sender.js';
 import { loadTemplates, type TemplateName } from './templates.js';
 
 export interface StartOptions {
@@ -35,11 +37,27 @@ const HANDLED = new Set([
   'ticket.status_changed',
 ]);
 
-async function emit(producer: MailroomProducer, topic: string, events: Envelope[], trace?: string) {
+/** The handled events of these records; other types are skipped by header, unparsed. */
+function decodeHandled(records: ConsumedRecord[]) {
+  const out: { event: Envelope; trace?: string | undefined }[] = [];
+  for (const record of records) {
+    const type = record.headers['event-type'];
+    if (type && !HANDLED.has(type)) continue;
+    const event = decodeEvent(record.value);
+    if (HANDLED.has(event.type)) out.push({ event, trace: record.headers.traceparent });
+  }
+  return out;
+}
+
+async function emit(
+  producer: MailroomProducer,
+  topic: string,
+  events: { event: Envelope; trace?: string | undefined }[],
+) {
   if (events.length === 0) return;
   await producer.send(
     topic,
-    events.map((e) => encodeEvent(e, e.ticketId ?? e.id, trace)),
+    events.map(({ event, trace }) => encodeEvent(event, event.ticketId ?? event.id, trace)),
   );
 }
 
@@ -65,6 +83,9 @@ export function outboxComposer(
   };
 }
 
+/** Mails in flight at once: two per SMTP connection, so none waits for Postgres. */
+export const sendLanes = (config: NotifierConfig) => config.SMTP_POOL_SIZE * 2;
+
 /** notifier: acknowledgements and status mails through an idempotent outbox. */
 export async function start(
   config: NotifierConfig,
@@ -81,7 +102,8 @@ export async function start(
   const registry = createMetricsRegistry('notifier');
   const pool = createPool({
     url: config.DATABASE_URL,
-    max: Math.max(config.DATABASE_POOL_MAX, config.NOTIFIER_CONCURRENCY * 2),
+    // A connection per send lane, one per partition in hand, and a few for /ready and metrics.
+    max: Math.max(config.DATABASE_POOL_MAX, sendLanes(config) + config.NOTIFIER_CONCURRENCY + 2),
     applicationName: 'notifier',
     onIdleError: (err) => logger.warn({ err }, 'idle postgres client failed'),
   });
@@ -99,9 +121,14 @@ export async function start(
     });
   const deps: NotifierHandlerDeps = {
     pool,
-    mailer,
     metrics,
-    compose: outboxComposer(config, templates),
+    sender: createSender({
+      pool,
+      mailer,
+      metrics,
+      compose: outboxComposer(config, templates),
+      lanes: sendLanes(config),
+    }),
     publicUrl: config.PUBLIC_URL,
     policy: {
       ownAddresses: [config.SUPPORT_ADDRESS],
@@ -124,6 +151,10 @@ export async function start(
     })),
   );
   const producer = await createProducer(kafka);
+  const handle = async (records: ConsumedRecord[]) => {
+    const events = decodeHandled(records);
+    if (events.length > 0) await emit(producer, source, await handleNotifierEvents(deps, events));
+  };
   const consumer = await runConsumer({
     kafka,
     producer,
@@ -136,13 +167,9 @@ export async function start(
     sessionTimeoutMs: config.NOTIFIER_SESSION_TIMEOUT_MS,
     // An SMTP outage retries without limit; the backoff caps at 30 s per partition.
     backoffMaxMs: 30_000,
-    handler: async (record) => {
-      const type = record.headers['event-type'];
-      if (type && !HANDLED.has(type)) return;
-      const event = decodeEvent(record.value);
-      const facts = await handleNotifierRecord(deps, event);
-      await emit(producer, source, facts, record.headers.traceparent);
-    },
+    maxChunk: config.NOTIFIER_BATCH_SIZE,
+    batchHandler: handle,
+    handler: (record) => handle([record]),
   });
   const ops = await startOpsServer({
     port: config.METRICS_PORT,
