@@ -89,6 +89,8 @@ export async function start(
     registry,
     groupId: config.ANALYTICS_GROUP_ID,
     topics: [config.ANALYTICS_EVENTS_TOPIC],
+    fetchMinBytes: config.KAFKA_FETCH_MIN_BYTES,
+    fetchMaxWaitMs: config.KAFKA_FETCH_MAX_WAIT_MS,
     partitionsConsumedConcurrently: config.ANALYTICS_CONCURRENCY,
     fromBeginning: config.ANALYTICS_FROM_BEGINNING,
     maxChunk: config.ANALYTICS_BATCH_SIZE,

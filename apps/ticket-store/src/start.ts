@@ -81,6 +81,8 @@ export async function start(config: TicketStoreConfig, options: StartOptions = {
     registry,
     groupId: config.TICKET_STORE_GROUP_ID,
     topics: [TOPICS.raw, TOPICS.commands, TOPICS.events],
+    fetchMinBytes: config.KAFKA_FETCH_MIN_BYTES,
+    fetchMaxWaitMs: config.KAFKA_FETCH_MAX_WAIT_MS,
     partitionsConsumedConcurrently: config.TICKET_STORE_CONCURRENCY,
     fromBeginning: config.TICKET_STORE_FROM_BEGINNING,
     maxChunk: config.TICKET_STORE_BATCH_SIZE,
