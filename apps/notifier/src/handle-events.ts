@@ -12,7 +12,13 @@ import {
   type OutboxRow,
 } from './outbox.js';
 import type { Sender } from './sender.js';
-import { applyTicketEvent, loadTickets, saveTickets, type TicketState } from './ticket-facts.js';
+import {
+  applyTicketEvent,
+  loadTickets,
+  saveTickets,
+  type TicketState,
+  type TicketStates,
+} from './ticket-facts.js';
 import { EXPECTED_RESPONSE, statusTemplate, type TemplateParams } from './templates.js';
 
 export const SOURCE = 'notifier';
@@ -128,6 +134,13 @@ export async function handleNotifierEvents(
   deps: NotifierHandlerDeps,
   events: { event: Envelope; trace?: string | undefined }[],
 ): Promise<{ event: Envelope; trace?: string | undefined }[]> {
+  if (events.every((e) => e.event.type === 'ticket.created')) {
+    // Facts only, nothing to mail: the upsert merges them with what is stored.
+    const states: TicketStates = new Map();
+    for (const { event } of events) applyTicketEvent(states, event);
+    await saveTickets(deps.pool, [...states.values()]);
+    return [];
+  }
   const ticketIds = [
     ...new Set(events.map((e) => e.event.ticketId).filter((id): id is string => !!id)),
   ];

@@ -35,6 +35,8 @@ const CASES: Record<string, Case> = {
   },
   'long title with spaces': { title: 'word '.repeat(60).trim() },
   'long title without spaces': { title: 'x'.repeat(300) },
+  'a body line longer than 998': { title: 'long', name: 'word '.repeat(240).trim() },
+  'a body line of exactly 998': { title: 'long', name: 'word '.repeat(198) + 'w' },
   'long unicode title': { title: 'Größenänderung '.repeat(20).trim() },
   'dots, From and trailing spaces': { title: '.\nFrom me  \n..', name: 'Dot .' },
   'html specials': { title: '<script>alert("x")</script> & co', name: 'A&B' },
@@ -131,5 +133,21 @@ describe('rawMail', () => {
     // The SMTP envelope as nodemailer's Mail layer would give it (IDN in punycode).
     const envelope = new MailComposer(mail).compile().getEnvelope();
     expect(envelopeAddress(mail.envelope.to)).toBe(envelope.to[0]);
+  });
+
+  it('writes ASCII text as 7bit up to 998 characters a line, anything else quoted-printable', () => {
+    const encodings = (c: Case) =>
+      [...rawMail(compose(c)).matchAll(/Content-Transfer-Encoding: (\S+)/g)].map((m) => m[1]);
+    expect(encodings(CASES.ascii!)).toEqual(['7bit', '7bit']);
+    // "Hello <name>," is 998 long in the text; the HTML line has <p> around it.
+    expect(encodings(CASES['a body line of exactly 998']!)).toEqual(['7bit', 'quoted-printable']);
+    expect(encodings(CASES['a body line longer than 998']!)).toEqual([
+      'quoted-printable',
+      'quoted-printable',
+    ]);
+    expect(encodings(CASES['unicode name and title']!)).toEqual([
+      'quoted-printable',
+      'quoted-printable',
+    ]);
   });
 });

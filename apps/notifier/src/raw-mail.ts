@@ -1,7 +1,7 @@
 import { domainToASCII } from 'node:url';
 import type { ComposedMail } from '@mailroom/mail';
 import MimeNode from 'nodemailer/lib/mime-node/index.js';
-import { foldLines, hasLongerLines, isPlainText } from 'nodemailer/lib/mime-funcs/index.js';
+import { foldLines, isPlainText } from 'nodemailer/lib/mime-funcs/index.js';
 import { encode as qpEncode, wrap as qpWrap } from 'nodemailer/lib/qp/index.js';
 
 // The finished RFC 5322 message of a composed mail, handed to nodemailer as `raw`.
@@ -58,6 +58,16 @@ export function envelopeAddress(address: string): string {
   return `${local}@${domainToASCII(address.slice(at + 1)) || address.slice(at + 1)}`;
 }
 
+/** A line longer than RFC 5322 allows (998 octets; the text is ASCII and CRLF here). */
+function hasLongLine(text: string): boolean {
+  for (let start = 0; ;) {
+    const end = text.indexOf('\n', start);
+    if ((end < 0 ? text.length : end - 1) - start > 998) return true;
+    if (end < 0) return false;
+    start = end + 1;
+  }
+}
+
 /**
  * 7bit when the text is plain ASCII in lines of at most 998 octets (RFC 5322, 2045), else
  * quoted-printable. nodemailer switches to QP above 76 characters already; our templates
@@ -65,7 +75,7 @@ export function envelopeAddress(address: string): string {
  */
 function part(type: 'text/plain' | 'text/html', content: string): string {
   const text = content.replace(/\r?\n|\r/g, CRLF);
-  const plain = isPlainText(text) && !hasLongerLines(text, 998);
+  const plain = isPlainText(text) && !hasLongLine(text);
   const body = plain ? text : qpWrap(qpEncode(text), 76);
   return (
     `Content-Type: ${type}; charset=utf-8${CRLF}` +

@@ -98,7 +98,7 @@ export function applyTicketEvent(states: TicketStates, event: Envelope): boolean
  * even against a row written since it was read: the machine flag only turns on, the
  * first Message-ID stays.
  */
-export async function saveTickets(db: pg.ClientBase, rows: TicketState[]): Promise<void> {
+export async function saveTickets(db: pg.ClientBase | pg.Pool, rows: TicketState[]): Promise<void> {
   if (rows.length === 0) return;
   const sorted = [...rows].sort((a, b) => (a.ticket_id < b.ticket_id ? -1 : 1));
   await db.query(
