@@ -47,10 +47,7 @@ function machineBusy(): number {
 
 export type CpuSnapshot = Map<string, number>;
 
-/**
- * `apps`: name → pid. Postgres is summed over all its processes alive at each snapshot
- * (a backend that exited in between is not counted: a lower bound).
- */
+/** `apps`: name → pid; every postgres process is kept by pid (`pg:<pid>`), see cpuBetween. */
 export function snapshotCpu(apps: Map<string, number>, runDir: string): CpuSnapshot {
   const snap: CpuSnapshot = new Map();
   for (const [name, pid] of apps) snap.set(name, cpuOfPid(pid));
@@ -58,16 +55,43 @@ export function snapshotCpu(apps: Map<string, number>, runDir: string): CpuSnaps
     const pid = pidFile(`${runDir}/${service}.pid`);
     if (pid) snap.set(service, cpuOfPid(pid));
   }
-  snap.set(
-    'postgres',
-    pidsNamed('postgres').reduce((a, pid) => a + cpuOfPid(pid), 0),
-  );
+  for (const pid of pidsNamed('postgres')) snap.set(`pg:${pid}`, cpuOfPid(pid));
   snap.set('machine', machineBusy());
   return snap;
 }
 
-export function cpuBetween(a: CpuSnapshot, b: CpuSnapshot): Map<string, number> {
+/**
+ * CPU seconds per part between two snapshots. Postgres is the sum over `postgresPids`
+ * (taken at the end: backends a pool opened during the run count from zero); without
+ * them, over every postgres process of the machine.
+ */
+export function cpuBetween(
+  a: CpuSnapshot,
+  b: CpuSnapshot,
+  postgresPids?: readonly number[],
+): Map<string, number> {
   const out = new Map<string, number>();
-  for (const [k, v] of b) out.set(k, Math.max(0, v - (a.get(k) ?? 0)));
+  let pg = 0;
+  const counted = postgresPids ? new Set(postgresPids.map((p) => `pg:${p}`)) : undefined;
+  for (const [k, v] of b) {
+    const d = Math.max(0, v - (a.get(k) ?? 0));
+    if (!k.startsWith('pg:')) out.set(k, d);
+    else if (!counted || counted.has(k)) pg += d;
+  }
+  out.set('postgres', pg);
   return out;
+}
+/**
+ * The Postgres processes that work for this run: the backends connected to its database
+ * (other databases on a shared server are someone else's) and the server's own WAL
+ * writer, checkpointer and background writer, which all databases share.
+ */
+export async function postgresPidsOf(
+  query: (sql: string) => Promise<{ rows: { pid: number }[] }>,
+): Promise<number[]> {
+  const { rows } = await query(
+    `SELECT pid FROM pg_stat_activity
+     WHERE datname = current_database() OR backend_type IN ('walwriter', 'checkpointer', 'background writer')`,
+  );
+  return rows.map((r) => r.pid);
 }

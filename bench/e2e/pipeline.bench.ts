@@ -15,7 +15,8 @@ import { ALL_TOPICS, makeEvent, encodeEvent } from '@mailroom/events';
 import { ensureTopics, parseBrokers, topicSpecs } from '@mailroom/kafka';
 import { Kafka, logLevel } from 'kafkajs';
 import { watchAcks } from './ack-watch.js';
-import { cpuBetween, snapshotCpu } from './cpu-account.js';
+import { cpuBetween, postgresPidsOf, snapshotCpu } from './cpu-account.js';
+import { createPool } from '@mailroom/db';
 import { measureBus } from './bus-baseline.js';
 import { drive } from './drive.js';
 import { startSampler, summarize } from './process-sampler.js';
@@ -106,7 +107,11 @@ try {
     requesters,
     concurrency: Number(args.concurrency),
   });
-  const cpu = cpuBetween(cpuBefore, snapshotCpu(pids(), `${dataDir}/run`));
+  const cpuAfter = snapshotCpu(pids(), `${dataDir}/run`);
+  const pg = createPool({ url: process.env.DATABASE_URL!, max: 1 });
+  const pgPids = await postgresPidsOf((sql) => pg.query<{ pid: number }>(sql));
+  await pg.end();
+  const cpu = cpuBetween(cpuBefore, cpuAfter, pgPids);
   const self = process.cpuUsage(selfBefore);
   cpu.set('bench client', (self.user + self.system) / 1e6);
   await sampler.stop();
