@@ -3,110 +3,76 @@
 // is looked up on tickets.raw (and, with --postgres, in the tickets table).
 //
 //   npx tsx apps/intake-api/bench/intake.bench.ts [--seconds 3] [--concurrency 1,16,64,256] [--postgres]
+//     [--only tickets] [--profile FILE.cpuprofile]
 //
-// The load generator is closed-loop (each connection sends its next request when the
-// previous answer arrived, keep-alive) and runs in a worker thread, so that it does
-// not share the server's event loop.
+// --profile writes a CPU profile of the server thread over the measured cells only
+// (not the start-up nor the check afterwards); open it in Chrome DevTools.
+//
+// The load generator (http-load.ts) is closed-loop (each connection sends its next
+// request when the previous answer arrived, keep-alive), the same for every route, and
+// runs in a worker thread, so that it does not share the server's event loop.
 import { randomBytes } from 'node:crypto';
-import { Agent, request } from 'node:http';
+import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { isMainThread, parentPort, Worker } from 'node:worker_threads';
+import { Worker } from 'node:worker_threads';
 import type { Message } from '@mailroom/kafka';
+import type { LoadJob, LoadResult } from './http-load.js';
 
-interface LoadJob {
-  url: string;
-  method: 'GET' | 'POST';
-  headers: Record<string, string>;
-  body?: string;
-  concurrency: number;
-  durationMs: number;
-  collectIds: boolean;
-}
-
-interface LoadResult {
-  requests: number;
-  elapsedMs: number;
-  statuses: Record<string, number>;
-  latenciesMs: number[];
-  ids: string[];
-}
-
-// ---- the load generator (worker thread) ---------------------------------------------
-
-async function runLoad(job: LoadJob): Promise<LoadResult> {
-  const agent = new Agent({ keepAlive: true, maxSockets: job.concurrency });
-  const url = new URL(job.url);
-  const statuses: Record<string, number> = {};
-  const latenciesMs: number[] = [];
-  const ids: string[] = [];
-  const body = job.body ? Buffer.from(job.body) : undefined;
-  const headers = body ? { ...job.headers, 'content-length': String(body.length) } : job.headers;
-
-  const once = () =>
-    new Promise<void>((resolve) => {
-      const started = performance.now();
-      const req = request(
-        {
-          agent,
-          host: url.hostname,
-          port: url.port,
-          path: url.pathname,
-          method: job.method,
-          headers,
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => {
-            latenciesMs.push(performance.now() - started);
-            const code = String(res.statusCode);
-            statuses[code] = (statuses[code] ?? 0) + 1;
-            if (job.collectIds && res.statusCode === 202) {
-              ids.push((JSON.parse(Buffer.concat(chunks).toString()) as { id: string }).id);
-            }
-            resolve();
-          });
-        },
-      );
-      req.on('error', (err) => {
-        statuses[`error:${(err as NodeJS.ErrnoException).code ?? err.message}`] =
-          (statuses[`error:${(err as NodeJS.ErrnoException).code ?? err.message}`] ?? 0) + 1;
-        resolve();
-      });
-      req.end(body);
-    });
-
-  const started = performance.now();
-  const deadline = started + job.durationMs;
-  await Promise.all(
-    Array.from({ length: job.concurrency }, async () => {
-      while (performance.now() < deadline) await once();
-    }),
-  );
-  const elapsedMs = performance.now() - started;
-  agent.destroy();
-  return { requests: latenciesMs.length, elapsedMs, statuses, latenciesMs, ids };
-}
-
-if (!isMainThread) {
-  parentPort!.on('message', (job: LoadJob) => {
-    void runLoad(job).then((result) => parentPort!.postMessage(result));
+/**
+ * CPU seconds used so far by this process's main thread (the server: HTTP, validation,
+ * the Kafka client) and by the broker, from /proc (Linux; NaN elsewhere). Per request,
+ * they are what the load on a shared machine does not distort.
+ */
+async function cpuCounters(brokerPid: number | undefined) {
+  const ticks = (file: string): number => {
+    try {
+      // utime and stime: fields 14 and 15, counted after the parenthesized command name
+      const fields = readFileSync(file, 'utf8').split(') ')[1]!.split(' ');
+      return (Number(fields[11]) + Number(fields[12])) / 100;
+    } catch {
+      return NaN;
+    }
+  };
+  return () => ({
+    server: ticks(`/proc/self/task/${process.pid}/stat`),
+    process: ticks('/proc/self/stat'),
+    broker: brokerPid ? ticks(`/proc/${brokerPid}/stat`) : NaN,
   });
 }
 
-// ---- the server and the report (main thread) ----------------------------------------
+/** The V8 sampling profiler on this thread, from now until stop(file). */
+async function startProfile() {
+  const { Session } = await import('node:inspector/promises');
+  const { writeFile } = await import('node:fs/promises');
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 200 });
+  await session.post('Profiler.start');
+  return {
+    stop: async (file: string) => {
+      const { profile } = await session.post('Profiler.stop');
+      await writeFile(file, JSON.stringify(profile));
+      session.disconnect();
+      console.log(`CPU profile of the measured cells: ${file}`);
+    },
+  };
+}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       seconds: { type: 'string', default: '3' },
+      rounds: { type: 'string', default: '3' },
       concurrency: { type: 'string', default: '1,16,64,256' },
       postgres: { type: 'boolean', default: false },
       /** Subset of the targets, e.g. "tickets" to profile the intake route alone. */
       only: { type: 'string' },
+      profile: { type: 'string' },
     },
   });
   const seconds = Number(values.seconds);
+  const rounds = Math.max(1, Number(values.rounds));
   const levels = values.concurrency.split(',').map(Number);
 
   const { loadConfig } = await import('@mailroom/config');
@@ -193,10 +159,10 @@ async function main(): Promise<void> {
   await admin.connect();
   const startOffsets = await admin.fetchTopicOffsets(TOPICS.raw);
 
-  // The worker runs this same file; tsx must compile it there too (a loader given by
-  // --import does not reach a worker's entry module on Node 20).
+  // tsx must compile the worker's module too (a loader given by --import does not reach
+  // a worker's entry module on Node 20).
   const worker = new Worker(
-    `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(import.meta.url)}); })`,
+    `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(new URL('./http-load.ts', import.meta.url).href)}); })`,
     { eval: true },
   );
   const load = (job: LoadJob) =>
@@ -256,26 +222,65 @@ async function main(): Promise<void> {
     });
     r.ids.forEach((id) => accepted.add(id));
   }
+  const brokerPidFile = `${process.env.MAILROOM_DATA_DIR ?? '.data'}/run/kafka.pid`;
+  const brokerPid = existsSync(brokerPidFile)
+    ? Number(readFileSync(brokerPidFile, 'utf8').trim())
+    : undefined;
+  const cpu = await cpuCounters(brokerPid);
+  const profiler = values.profile ? await startProfile() : undefined;
   for (const concurrency of levels) {
-    for (const t of targets) {
-      produced.requests = 0;
-      produced.records = 0;
-      const r = await load({
-        url: base + t.path,
-        method: t.method,
-        headers: t.headers,
-        body: t.body,
-        concurrency,
-        durationMs: seconds * 1000,
-        collectIds: !!t.collectIds,
-      });
-      r.ids.forEach((id) => accepted.add(id));
-      const perRequest = produced.requests ? produced.records / produced.requests : 0;
-      const ok = (r.statuses['200'] ?? 0) + (r.statuses['202'] ?? 0);
-      const bad = r.requests - ok;
+    // The targets take turns in slices (rounds x targets), so that a change of the
+    // machine's load during the cell weighs on every target alike.
+    const cells = targets.map(() => ({
+      requests: 0,
+      elapsedMs: 0,
+      statuses: new Map<string, number>(),
+      latenciesMs: [] as number[],
+      server: 0,
+      client: 0,
+      broker: 0,
+      produceRequests: 0,
+      produceRecords: 0,
+    }));
+    for (let round = 0; round < rounds; round++) {
+      for (const [i, t] of targets.entries()) {
+        const cell = cells[i]!;
+        const producedBefore = { ...produced };
+        const cpuBefore = cpu();
+        const r = await load({
+          url: base + t.path,
+          method: t.method,
+          headers: t.headers,
+          body: t.body,
+          concurrency,
+          durationMs: (seconds * 1000) / rounds,
+          collectIds: !!t.collectIds,
+        });
+        const cpuAfter = cpu();
+        r.ids.forEach((id) => accepted.add(id));
+        cell.requests += r.requests;
+        cell.elapsedMs += r.elapsedMs;
+        for (const [code, n] of Object.entries(r.statuses))
+          cell.statuses.set(code, (cell.statuses.get(code) ?? 0) + n);
+        for (const l of r.latenciesMs) cell.latenciesMs.push(l);
+        cell.server += cpuAfter.server - cpuBefore.server;
+        // the rest of this process: the load generator's thread (and GC helpers)
+        cell.client += cpuAfter.process - cpuBefore.process - (cpuAfter.server - cpuBefore.server);
+        cell.broker += cpuAfter.broker - cpuBefore.broker;
+        cell.produceRequests += produced.requests - producedBefore.requests;
+        cell.produceRecords += produced.records - producedBefore.records;
+      }
+    }
+    for (const [i, t] of targets.entries()) {
+      const cell = cells[i]!;
+      const micros = (cpuSeconds: number) =>
+        Number.isFinite(cpuSeconds) ? ((cpuSeconds / cell.requests) * 1e6).toFixed(0) : '-';
+      const perRequest = cell.produceRequests ? cell.produceRecords / cell.produceRequests : 0;
+      const ok = (cell.statuses.get('200') ?? 0) + (cell.statuses.get('202') ?? 0);
+      const bad = cell.requests - ok;
       failures += bad;
-      const lat = r.latenciesMs.sort((a, b) => a - b);
-      const perSecond = (r.requests / r.elapsedMs) * 1000;
+      const lat = cell.latenciesMs.sort((a, b) => a - b);
+      const perSecond = (cell.requests / cell.elapsedMs) * 1000;
       rps[`${concurrency}:${t.name}`] = perSecond;
       const empty = rps[`${concurrency}:GET empty route`];
       const postEmpty = rps[`${concurrency}:POST empty route`];
@@ -285,7 +290,10 @@ async function main(): Promise<void> {
         perSecond.toFixed(0),
         pct(lat, 50).toFixed(2),
         pct(lat, 99).toFixed(2),
-        bad ? `${bad} ${JSON.stringify(r.statuses)}` : '0',
+        bad ? `${bad} ${JSON.stringify(Object.fromEntries(cell.statuses))}` : '0',
+        micros(cell.server),
+        micros(cell.client),
+        micros(cell.broker),
         t.collectIds ? perRequest.toFixed(1) : '',
         t.collectIds && empty
           ? `${(perSecond / empty).toFixed(2)} (${postEmpty ? (perSecond / postEmpty).toFixed(2) : '-'})`
@@ -294,6 +302,7 @@ async function main(): Promise<void> {
     }
   }
   await batching.flush();
+  if (profiler) await profiler.stop(values.profile!);
   await worker.terminate();
 
   // Every accepted ticket must be on tickets.raw.
@@ -361,15 +370,40 @@ async function main(): Promise<void> {
     'p50 ms',
     'p99 ms',
     'non-2xx',
+    'server CPU µs/req',
+    'client CPU µs/req',
+    'broker CPU µs/req',
     'records/produce',
     'ratio vs GET empty (POST empty)',
   ];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
-  console.log(`\nintake benchmark — ${seconds}s per cell, closed loop, keep-alive, Kafka acks=all`);
+  console.log(
+    `\nintake benchmark — ${seconds}s per cell in ${rounds} interleaved slices, closed loop, ` +
+      `keep-alive, Kafka acks=all, ${config.PRODUCER_CLIENT} producer, ` +
+      `${config.PRODUCER_LANES} lane(s), linger ${config.PRODUCER_LINGER_MS} ms`,
+  );
   console.log(line(header));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const r of rows) console.log(line(r));
+  // Peak: the best cell of each route over the concurrency levels (each route at its own
+  // best concurrency), and the best ratio measured at one concurrency.
+  const peak = (name: string) => Math.max(0, ...levels.map((c) => rps[`${c}:${name}`] ?? 0));
+  const tickets = peak('POST /api/tickets');
+  const emptyPeak = peak('GET empty route');
+  const postEmptyPeak = peak('POST empty route');
+  const ratios = levels
+    .filter((c) => rps[`${c}:GET empty route`] && rps[`${c}:POST /api/tickets`])
+    .map((c) => ({ c, ratio: rps[`${c}:POST /api/tickets`]! / rps[`${c}:GET empty route`]! }));
+  const best = ratios.sort((a, b) => b.ratio - a.ratio)[0];
+  if (tickets && emptyPeak) {
+    console.log(
+      `\npeak: POST /api/tickets ${tickets.toFixed(0)} req/s, GET empty route ` +
+        `${emptyPeak.toFixed(0)}, POST empty route ${postEmptyPeak.toFixed(0)}: ratio ` +
+        `${(tickets / emptyPeak).toFixed(2)} (${postEmptyPeak ? (tickets / postEmptyPeak).toFixed(2) : '-'}); ` +
+        `best ratio at one concurrency: ${best ? `${best.ratio.toFixed(2)} at ${best.c}` : '-'}`,
+    );
+  }
   console.log(
     `\naccepted tickets: ${accepted.size}; on tickets.raw: ${accepted.size - missing.length}; ` +
       `missing: ${missing.length}; records read: ${read}/${expected}`,
@@ -378,9 +412,7 @@ async function main(): Promise<void> {
   if (missing.length > 0 || failures > 0 || (missingInPostgres ?? 0) > 0) process.exitCode = 1;
 }
 
-if (isMainThread) {
-  main().catch((err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  });
-}
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

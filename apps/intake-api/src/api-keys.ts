@@ -63,35 +63,71 @@ export async function upsertApiKey(pool: pg.Pool, key: BootstrapKey): Promise<Ap
 export interface ApiKeyStore {
   /** The active key with this plaintext, or undefined; cached for `ttlMs`. */
   lookup(key: string): Promise<ApiKey | undefined>;
+  /** The cached answer for this plaintext, if there is a fresh one (no await needed). */
+  cached(key: string): { apiKey: ApiKey | undefined } | undefined;
   /** Forgets cached lookups (after a revocation on this instance). */
   invalidate(): void;
 }
 
+interface CacheEntry {
+  expires: number;
+  /** Set once the query answered. */
+  answer?: { apiKey: ApiKey | undefined };
+  /** The query in flight: concurrent requests with the same key share it. */
+  pending: Promise<ApiKey | undefined>;
+}
+
 /**
- * Looks keys up by their SHA-256, with a small in-memory cache so that the hot path
- * (every request) does not hit Postgres. A revocation takes effect within `ttlMs` on
- * other instances. Unknown keys are cached too, for a shorter time, so that a client
- * hammering with a bad key costs no queries.
+ * Looks keys up by their SHA-256, with an in-memory LRU cache keyed by the presented key
+ * so that the hot path (every request) neither hashes nor hits Postgres: a key is hashed
+ * and queried once per `ttlMs`, by one request however many arrive together. A
+ * revocation takes effect within `ttlMs` on other instances. Unknown keys are cached
+ * too, for a shorter time, so that a client hammering with a bad key costs no queries.
  */
 export function createApiKeyStore(pool: pg.Pool, ttlMs = 30_000, maxEntries = 10_000): ApiKeyStore {
-  const cache = new Map<string, { value: ApiKey | undefined; expires: number }>();
+  const cache = new Map<string, CacheEntry>();
+  const query = async (hash: string): Promise<ApiKey | undefined> => {
+    const { rows } = await pool.query<{ id: string; name: string; scopes: Scope[] }>(
+      'SELECT id, name, scopes FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL',
+      [hash],
+    );
+    return rows[0] ? { id: rows[0].id, name: rows[0].name, scopes: rows[0].scopes } : undefined;
+  };
+  const fresh = (key: string): CacheEntry | undefined => {
+    const hit = cache.get(key);
+    if (!hit) return undefined;
+    if (hit.expires <= Date.now() && hit.answer) {
+      cache.delete(key);
+      return undefined;
+    }
+    // Most recently used last: the first entry is the one to evict.
+    cache.delete(key);
+    cache.set(key, hit);
+    return hit;
+  };
   return {
     invalidate: () => cache.clear(),
-    lookup: async (key) => {
-      const hash = hashKey(key);
-      const now = Date.now();
-      const hit = cache.get(hash);
-      if (hit && hit.expires > now) return hit.value;
-      const { rows } = await pool.query<{ id: string; name: string; scopes: Scope[] }>(
-        'SELECT id, name, scopes FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL',
-        [hash],
-      );
-      const value = rows[0]
-        ? { id: rows[0].id, name: rows[0].name, scopes: rows[0].scopes }
-        : undefined;
-      if (cache.size >= maxEntries) cache.clear();
-      cache.set(hash, { value, expires: now + (value ? ttlMs : Math.min(ttlMs, 5_000)) });
-      return value;
+    cached: (key) => fresh(key)?.answer,
+    lookup: (key) => {
+      const hit = fresh(key);
+      if (hit) return hit.pending;
+      const entry: CacheEntry = {
+        expires: Infinity,
+        pending: query(hashKey(key)).then(
+          (apiKey) => {
+            entry.answer = { apiKey };
+            entry.expires = Date.now() + (apiKey ? ttlMs : Math.min(ttlMs, 5_000));
+            return apiKey;
+          },
+          (err: unknown) => {
+            if (cache.get(key) === entry) cache.delete(key);
+            throw err;
+          },
+        ),
+      };
+      if (cache.size >= maxEntries) cache.delete(cache.keys().next().value!);
+      cache.set(key, entry);
+      return entry.pending;
     },
   };
 }

@@ -1,14 +1,14 @@
 import cors from '@fastify/cors';
-import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import type { App, AppDeps } from './app-types.js';
 import { installAuth } from './auth.js';
-import { ApiError, installErrorHandling } from './errors.js';
+import { installErrorHandling } from './errors.js';
 import { installHttpMetrics } from './http-metrics.js';
 import { installJsonParser } from './json-body.js';
+import { lazyChildLogger } from './request-logger.js';
 import { registerApiKeyAdmin } from './routes/api-keys.js';
 import { registerClassify } from './routes/classify.js';
 import { registerConsole } from './routes/console.js';
@@ -32,6 +32,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     bodyLimit: deps.bodyLimitBytes,
     trustProxy: false,
     ajv: { customOptions: { removeAdditional: false, allErrors: true, coerceTypes: 'array' } },
+    // A request's child logger is made only if the request logs.
+    childLoggerFactory: lazyChildLogger,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   let closing = false;
@@ -42,34 +44,19 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   installErrorHandling(app);
   installJsonParser(app);
   const metrics = installHttpMetrics(app, deps.registry);
-  installAuth(app, deps.apiKeys);
+  // Authentication, scopes and the per-key rate limit, in one hook.
+  installAuth(app, deps.apiKeys, deps.rateLimitPerMinute);
 
-  await app.register(cors, {
-    origin: deps.corsOrigins.includes('*')
-      ? true
-      : deps.corsOrigins.length
-        ? [...deps.corsOrigins]
-        : false,
-    allowedHeaders: ['authorization', 'x-api-key', 'content-type', 'idempotency-key', 'prefer'],
-    exposedHeaders: ['location', 'retry-after', 'preference-applied'],
-    methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
-    maxAge: 600,
-  });
-  await app.register(rateLimit, {
-    global: true,
-    max: deps.rateLimitPerMinute,
-    timeWindow: 60_000,
-    // Runs after the auth hook (global hooks first): the key is known here.
-    keyGenerator: (request) => (request.apiKey ? `key:${request.apiKey.id}` : `ip:${request.ip}`),
-    allowList: (request) => !request.routeOptions.config.scopes,
-    errorResponseBuilder: (_request, context) =>
-      new ApiError(
-        429,
-        'RATE_LIMITED',
-        `rate limit of ${context.max} requests per minute exceeded, retry in ${context.after}`,
-        { retriable: true },
-      ),
-  });
+  // No origins configured: no CORS hook at all (a cross-origin preflight gets 404).
+  if (deps.corsOrigins.length > 0) {
+    await app.register(cors, {
+      origin: deps.corsOrigins.includes('*') ? true : [...deps.corsOrigins],
+      allowedHeaders: ['authorization', 'x-api-key', 'content-type', 'idempotency-key', 'prefer'],
+      exposedHeaders: ['location', 'retry-after', 'preference-applied'],
+      methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+      maxAge: 600,
+    });
+  }
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',

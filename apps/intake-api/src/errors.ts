@@ -16,7 +16,13 @@ export class ApiError extends Error {
     readonly statusCode: number,
     readonly code: string,
     message: string,
-    readonly options: { retriable?: boolean; details?: FieldProblem[]; cause?: unknown } = {},
+    readonly options: {
+      retriable?: boolean;
+      details?: FieldProblem[];
+      cause?: unknown;
+      /** Sent as Retry-After (429). */
+      retryAfterSeconds?: number;
+    } = {},
   ) {
     super(message, { cause: options.cause });
     this.name = 'ApiError';
@@ -127,6 +133,9 @@ export function installErrorHandling(app: FastifyInstance): void {
     if (answer.status >= 500) request.log.error({ err }, 'request failed');
     else request.log.debug({ err: err.message, code: answer.code }, 'request rejected');
     if (answer.status === 503) void reply.header('retry-after', '1');
+    if (err instanceof ApiError && err.options.retryAfterSeconds !== undefined) {
+      void reply.header('retry-after', String(err.options.retryAfterSeconds));
+    }
     return reply.status(answer.status).send({
       error: {
         code: answer.code,

@@ -46,7 +46,9 @@ export function installJsonParser(app: FastifyInstance): void {
         done(badRequest('INVALID_JSON', `the request body is not valid JSON: ${err.message}`));
         return;
       }
-      const nul = findNul(value);
+      // JSON carries a NUL only as the escape \u0000 (a raw one is invalid JSON): no
+      // escape in the text, no walk over the document.
+      const nul = text.includes('\\u0000') ? findNul(value) : undefined;
       if (nul) {
         done(
           badRequest('NUL_CHARACTER', `NUL characters are not accepted (at ${nul})`, [
