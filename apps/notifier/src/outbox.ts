@@ -174,11 +174,12 @@ async function decide(
   const { rows } = await db.query<AddressFacts>(
     `SELECT a AS address,
        EXISTS (SELECT 1 FROM undeliverable_addresses u WHERE u.address = a) AS undeliverable,
-       (SELECT count(*)::int FROM notifier_outbox o
+       (SELECT count(*)::int FROM (SELECT 1 FROM notifier_outbox o
          WHERE o.to_address = a AND o.template = 'acknowledgement' AND o.status IN ('pending', 'sent')
-           AND o.created_at > now() - interval '1 hour') AS recent_acks
+           AND o.created_at > now() - interval '1 hour' LIMIT $2) AS recent) AS recent_acks
      FROM unnest($1::text[]) AS a`,
-    [open],
+    // Counted up to the limit only: a flooding sender costs no more than anyone else.
+    [open, policy.ackLimitPerHour],
   );
   const facts = new Map(rows.map((r) => [r.address, r]));
   // Acknowledgements of this chunk count against the limit as they are admitted.
