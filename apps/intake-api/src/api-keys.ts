@@ -71,6 +71,7 @@ export interface ApiKeyStore {
 
 interface CacheEntry {
   expires: number;
+  touched: number;
   /** Set once the query answered. */
   answer?: { apiKey: ApiKey | undefined };
   /** The query in flight: concurrent requests with the same key share it. */
@@ -96,13 +97,18 @@ export function createApiKeyStore(pool: pg.Pool, ttlMs = 30_000, maxEntries = 10
   const fresh = (key: string): CacheEntry | undefined => {
     const hit = cache.get(key);
     if (!hit) return undefined;
-    if (hit.expires <= Date.now() && hit.answer) {
+    const now = Date.now();
+    if (hit.expires <= now && hit.answer) {
       cache.delete(key);
       return undefined;
     }
-    // Most recently used last: the first entry is the one to evict.
-    cache.delete(key);
-    cache.set(key, hit);
+    // Most recently used last (the first entry is the one to evict); moved at most once
+    // a second, not on every request.
+    if (hit.touched < now - 1000) {
+      hit.touched = now;
+      cache.delete(key);
+      cache.set(key, hit);
+    }
     return hit;
   };
   return {
@@ -113,6 +119,7 @@ export function createApiKeyStore(pool: pg.Pool, ttlMs = 30_000, maxEntries = 10
       if (hit) return hit.pending;
       const entry: CacheEntry = {
         expires: Infinity,
+        touched: Date.now(),
         pending: query(hashKey(key)).then(
           (apiKey) => {
             entry.answer = { apiKey };

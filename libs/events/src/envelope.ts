@@ -58,6 +58,14 @@ function validatorFor(type: EventType): ValidateFunction {
   return v;
 }
 
+// The envelope around any object payload: for producers whose payload was validated a
+// moment before against the schema it came from (see EncodeOptions).
+const validateHeaderOnly = ajv.compile(
+  Type.Composite([EnvelopeHeader, Type.Object({ payload: Type.Object({}) })], {
+    additionalProperties: false,
+  }),
+);
+
 export function describeErrors(errors: ErrorObject[] | null | undefined): string[] {
   return (errors ?? []).map((e) => {
     const field =
@@ -143,9 +151,30 @@ export interface EncodedRecord {
   headers: Record<string, string>;
 }
 
+export interface EncodeOptions {
+  /**
+   * The caller validated the payload against its schema a moment ago (intake's request
+   * body validator is compiled from the same schema, and the fields it adds are its
+   * own): only the envelope around the payload is checked, not the payload once more.
+   */
+  payloadValidated?: boolean;
+}
+
 /** Validates (producers validate before send) and serializes with type/trace headers. */
-export function encodeEvent(event: Envelope, key: string, parentTrace?: string): EncodedRecord {
-  validateEnvelope(event);
+export function encodeEvent(
+  event: Envelope,
+  key: string,
+  parentTrace?: string,
+  options?: EncodeOptions,
+): EncodedRecord {
+  if (options?.payloadValidated) {
+    if (!(event.type in CATALOG) || !validateHeaderOnly(event)) {
+      const details = describeErrors(validateHeaderOnly.errors);
+      throw new EventValidationError(`invalid ${event.type} envelope: ${details.join('; ')}`);
+    }
+  } else {
+    validateEnvelope(event);
+  }
   return {
     key,
     value: JSON.stringify(event),

@@ -45,6 +45,7 @@ export {
   decodeEvent,
   type Envelope,
   type EncodedRecord,
+  type EncodeOptions,
   type MakeEventOptions,
 } from './envelope.js';
 export { canTransition, TRANSITIONS } from './status.js';
