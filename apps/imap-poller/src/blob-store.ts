@@ -15,8 +15,10 @@ export interface BlobRef {
  */
 export interface BlobStore {
   put(content: Buffer, contentType: string): Promise<BlobRef>;
-  /** Many small blobs in one round trip (a batch of raw messages). */
-  putMany(items: readonly { content: Buffer; contentType: string }[]): Promise<BlobRef[]>;
+  /** Many small blobs in one round trip (a batch of raw messages); `sha256` if known. */
+  putMany(
+    items: readonly { content: Buffer; contentType: string; sha256?: string }[],
+  ): Promise<BlobRef[]>;
   /** Streams content in without holding it whole; resolves once it is stored. */
   putStream(content: Readable, contentType: string): Promise<BlobRef>;
   get(sha256: string): Promise<{ content: Buffer; contentType: string } | null>;
@@ -32,16 +34,32 @@ const CHUNK_BYTES = 512 * 1024;
 export function createPgBlobStore(pool: pg.Pool): BlobStore {
   const putMany: BlobStore['putMany'] = async (items) => {
     if (items.length === 0) return [];
-    const refs = items.map((i) => ({ sha256: sha256Of(i.content), size: i.content.length }));
+    const refs = items.map((i) => ({
+      sha256: i.sha256 ?? sha256Of(i.content),
+      size: i.content.length,
+    }));
+    // The contents travel as one binary parameter, cut apart by the server: a bytea[]
+    // parameter would go as hex text, twice the bytes and a string copy of each.
+    const offsets: number[] = [];
+    let at = 0;
+    for (const i of items) {
+      offsets.push(at);
+      at += i.content.length;
+    }
     await pool.query(
       `insert into blobs (sha256, size, content_type, data)
-       select * from unnest($1::text[], $2::bigint[], $3::text[], $4::bytea[])
+       select s, n, ct, substring($4::bytea from (o + 1)::int for n::int)
+         from unnest($1::text[], $2::bigint[], $3::text[], $5::bigint[]) as t(s, n, ct, o)
        on conflict (sha256) do nothing`,
       [
         refs.map((r) => r.sha256),
         refs.map((r) => r.size),
         items.map((i) => i.contentType),
-        items.map((i) => i.content),
+        Buffer.concat(
+          items.map((i) => i.content),
+          at,
+        ),
+        offsets,
       ],
     );
     return refs;

@@ -30,8 +30,10 @@ export const ImapPollerConfig = Type.Composite([
     IMAP_MARK_SEEN: Type.Boolean({ default: true }),
     /** Fallback poll for servers that drop IDLE or lack it. */
     IMAP_POLL_INTERVAL_MS: Type.Integer({ minimum: 100, default: 60_000 }),
-    /** Messages per fetch/produce/checkpoint step. */
+    /** Messages per produce + checkpoint step (at most; fewer while mail trickles in). */
     IMAP_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 5_000, default: 250 }),
+    /** Messages per IMAP FETCH command (streamed); \Seen and the move once per window. */
+    IMAP_FETCH_WINDOW: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 10_000 }),
     /** Larger mail is not parsed whole: a ticket with a note, or a dead letter (IMAP_OVERSIZED). */
     IMAP_MAX_MESSAGE_BYTES: Type.Integer({ minimum: 1024, default: 50 * 1024 * 1024 }),
     IMAP_OVERSIZED: Type.Union([Type.Literal('ticket'), Type.Literal('dlq')], {

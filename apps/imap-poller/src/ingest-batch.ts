@@ -1,12 +1,13 @@
-import type { FetchMessageObject, ImapFlow } from 'imapflow';
+import type { ImapFlow } from 'imapflow';
 import type pg from 'pg';
 import { DLQ_TOPICS, TOPICS } from '@mailroom/events';
 import { classifyError, errorCode, type MailroomProducer, type Message } from '@mailroom/kafka';
 import type { Logger } from '@mailroom/observability';
-import type { BlobStore } from './blob-store.js';
+import { sha256Of, type BlobStore } from './blob-store.js';
 import { deadLetter, type MessageOrigin } from './build-record.js';
 import { ingestBuffer, ingestStream, type IngestDeps, type Ingested } from './ingest-message.js';
 import type { PollerMetrics } from './metrics.js';
+import { paced } from './stream-pacer.js';
 import { markUndeliverable } from './undeliverable.js';
 
 export interface BatchDeps {
@@ -21,13 +22,21 @@ export interface BatchDeps {
   oversized: 'ticket' | 'dlq';
 }
 
-/** Above this a message is streamed (download) instead of fetched whole with its batch. */
+/** Above this a message is streamed (download) instead of fetched whole with its window. */
 export const STREAM_THRESHOLD = 1024 * 1024;
-// Bytes of small messages fetched in one FETCH: bounds memory whatever the batch size.
-const FETCH_BYTES = 16 * 1024 * 1024;
 const PARSE_CONCURRENCY = 8;
 // Under the broker's default message.max.bytes (1 MiB) per produce request.
 const PRODUCE_BYTES = 800 * 1024;
+// Chunks of a streamed download: fewer round trips than imapflow's 64 KiB default,
+// still small beside the attachment itself.
+const DOWNLOAD_CHUNK = 1024 * 1024;
+
+/** A small message as the window's FETCH returned it. */
+export interface FetchedMessage {
+  uid: number;
+  size: number;
+  source: Buffer;
+}
 
 /**
  * `1:500,502` instead of 500 comma-separated UIDs: servers resolve a range in one
@@ -95,127 +104,132 @@ async function guarded(origin: MessageOrigin, fn: () => Promise<Ingested>): Prom
   }
 }
 
-async function ingestLarge(
-  client: ImapFlow,
-  m: { uid: number; size: number },
-  origin: MessageOrigin,
+export const originOf = (deps: BatchDeps, uidValidity: string, uid: number, size: number) => ({
+  mailbox: deps.mailbox,
+  uidValidity,
+  uid,
+  size,
+});
+
+/** A parsed batch; its raw messages are still being stored (await `stored` first). */
+export interface PreparedBatch {
+  results: Ingested[];
+  /** Settles once the raw messages are in the blob store; null, or the failure. */
+  stored: Promise<{ err: unknown } | null>;
+}
+
+/**
+ * Turns each message of a batch into its record or dead letter, while its raw bytes
+ * go to the blob store in one INSERT. The records reference those blobs: produce them
+ * only after `stored` settled without failure.
+ */
+export async function prepareSmall(
+  batch: readonly FetchedMessage[],
+  uidValidity: string,
   deps: BatchDeps,
-): Promise<Ingested> {
+): Promise<PreparedBatch> {
+  const refs = batch.map((f) => ({ sha256: sha256Of(f.source), size: f.source.length }));
+  // Settled as data, so a failure is never left unhandled while the batch waits.
+  const stored = deps.blobs
+    .putMany(
+      batch.map((f, i) => ({
+        content: f.source,
+        contentType: 'message/rfc822',
+        sha256: refs[i]!.sha256,
+      })),
+    )
+    .then(
+      () => null,
+      (err: unknown) => ({ err }),
+    );
+  try {
+    const results = await mapLimit([...batch.keys()], PARSE_CONCURRENCY, (i) => {
+      const f = batch[i]!;
+      const o = originOf(deps, uidValidity, f.uid, f.size);
+      return guarded(o, () => ingestBuffer(f.source, refs[i]!, o, deps.ingest));
+    });
+    return { results, stored };
+  } catch (err) {
+    await stored; // no INSERT left running behind a failed batch
+    throw err;
+  }
+}
+
+/**
+ * A message above STREAM_THRESHOLD, streamed in chunks into the blob store and the
+ * parser at once. Null when it was expunged before we got to it.
+ */
+export async function ingestLarge(
+  client: ImapFlow,
+  uid: number,
+  uidValidity: string,
+  deps: BatchDeps,
+): Promise<Ingested | null> {
   const download = async (maxBytes?: number) => {
-    const d = await client.download(String(m.uid), undefined, {
+    const d = await client.download(String(uid), undefined, {
       uid: true,
-      chunkSize: 1024 * 1024,
+      chunkSize: DOWNLOAD_CHUNK,
       ...(maxBytes ? { maxBytes } : {}),
     });
-    if (!d.content) throw Object.assign(new Error(`message ${m.uid} vanished`), { code: 'GONE' });
-    return d.content;
+    if (!d.content) return null;
+    // RFC822.SIZE comes with the first chunk; a server that left it out is asked again.
+    const size =
+      d.meta.expectedSize ??
+      ((await client.fetchOne(String(uid), { size: true }, { uid: true })) || undefined)?.size ??
+      0;
+    return { content: d.content, size };
   };
-  if (m.size <= deps.maxMessageBytes) return ingestStream(await download(), origin, deps.ingest);
-  deps.metrics.messages.inc({ mailbox: deps.mailbox, outcome: 'oversized' });
-  // Whole raw message first (streamed), so nothing is lost whatever happens next.
-  const raw = await deps.blobs.putStream(await download(), 'message/rfc822');
-  if (deps.oversized === 'dlq') {
-    const reason = `message is ${m.size} bytes, above IMAP_MAX_MESSAGE_BYTES=${deps.maxMessageBytes}`;
-    return {
-      kind: 'dead_letter',
-      code: 'TOO_LARGE',
-      message: deadLetter(origin, 'TOO_LARGE', reason, raw.sha256),
-    };
+  const first = await download();
+  if (!first) {
+    deps.logger.info({ uid }, 'message expunged before it was fetched');
+    return null;
   }
-  const cut = await download(deps.maxMessageBytes);
-  return ingestStream(cut, origin, deps.ingest, {
-    raw,
-    oversized: { limit: deps.maxMessageBytes, size: m.size },
+  const o = originOf(deps, uidValidity, uid, first.size);
+  return guarded(o, async () => {
+    if (first.size <= deps.maxMessageBytes) return ingestStream(first.content, o, deps.ingest);
+    deps.metrics.messages.inc({ mailbox: deps.mailbox, outcome: 'oversized' });
+    // Whole raw message first (streamed), so nothing is lost whatever happens next.
+    const raw = await deps.blobs.putStream(paced(first.content), 'message/rfc822');
+    if (deps.oversized === 'dlq') {
+      const reason = `message is ${first.size} bytes, above IMAP_MAX_MESSAGE_BYTES=${deps.maxMessageBytes}`;
+      return {
+        kind: 'dead_letter',
+        code: 'TOO_LARGE',
+        message: deadLetter(o, 'TOO_LARGE', reason, raw.sha256),
+      };
+    }
+    const cut = await download(deps.maxMessageBytes);
+    if (!cut) throw Object.assign(new Error(`message ${uid} vanished`), { code: 'GONE' });
+    return ingestStream(cut.content, o, deps.ingest, {
+      raw,
+      oversized: { limit: deps.maxMessageBytes, size: first.size },
+    });
   });
 }
 
 /**
- * Ingests one batch (UIDs ascending) and produces its records. Returns once Kafka
- * acked every record of the batch; only then may the caller move the checkpoint.
+ * Produces the records of a batch: bounced recipients marked, records and dead
+ * letters acked by Kafka (acks=all). Only then may the caller move the checkpoint.
  */
-export async function ingestBatch(
-  client: ImapFlow,
-  batch: readonly { uid: number; size: number }[],
-  uidValidity: string,
-  deps: BatchDeps,
-): Promise<void> {
-  const origin = (m: { uid: number; size: number }): MessageOrigin => ({
-    mailbox: deps.mailbox,
-    uidValidity,
-    uid: m.uid,
-    size: m.size,
-  });
-  const results: Ingested[] = [];
-  // Where a batch spends its time (debug): IMAP fetch, blobs + parse, Kafka.
-  const timing = { fetchMs: 0, ingestMs: 0, produceMs: 0 };
-  let mark = performance.now();
-  const lap = (k: keyof typeof timing) => {
-    const now = performance.now();
-    timing[k] += now - mark;
-    mark = now;
-  };
-  const small = batch.filter((m) => m.size <= STREAM_THRESHOLD);
-  for (let i = 0; i < small.length;) {
-    const group: typeof small = [];
-    for (let bytes = 0; i < small.length && (group.length === 0 || bytes < FETCH_BYTES); i++) {
-      group.push(small[i]!);
-      bytes += small[i]!.size;
-    }
-    const fetched: FetchMessageObject[] = await client.fetchAll(
-      uidSet(group.map((m) => m.uid)),
-      { uid: true, source: true },
-      { uid: true },
-    );
-    lap('fetchMs');
-    // A message expunged since the listing has nothing to ingest.
-    const withSource = fetched.filter((f): f is FetchMessageObject & { source: Buffer } =>
-      Boolean(f.source),
-    );
-    const refs = await deps.blobs.putMany(
-      withSource.map((f) => ({ content: f.source, contentType: 'message/rfc822' })),
-    );
-    const sizes = new Map(group.map((m) => [m.uid, m.size]));
-    results.push(
-      ...(await mapLimit(
-        withSource.map((f, k) => ({ f, ref: refs[k]! })),
-        PARSE_CONCURRENCY,
-        ({ f, ref }) => {
-          const o = origin({ uid: f.uid, size: sizes.get(f.uid) ?? f.source.length });
-          return guarded(o, () => ingestBuffer(f.source, ref, o, deps.ingest));
-        },
-      )),
-    );
-    lap('ingestMs');
-  }
-  for (const m of batch.filter((x) => x.size > STREAM_THRESHOLD)) {
-    const o = origin(m);
-    try {
-      results.push(await guarded(o, () => ingestLarge(client, m, o, deps)));
-    } catch (err) {
-      if (errorCode(err) !== 'GONE') throw err;
-      deps.logger.info({ uid: m.uid }, 'message expunged before it was fetched');
-    }
-  }
-
-  lap('ingestMs');
+export async function commitResults(results: readonly Ingested[], deps: BatchDeps): Promise<void> {
   const emails = results.filter((r) => r.kind === 'email');
   const dead = results.filter((r) => r.kind === 'dead_letter');
   const bounced = await markUndeliverable(
     deps.pool,
     emails.map((e) => ({ addresses: e.bouncedRecipients, reason: e.bounceReason })),
   );
-  await sendBounded(
-    deps.producer,
-    TOPICS.raw,
-    emails.map((e) => e.message),
-  );
-  await sendBounded(
-    deps.producer,
-    DLQ_TOPICS.raw,
-    dead.map((d) => d.message),
-  );
-  lap('produceMs');
-  deps.logger.debug({ messages: batch.length, ...timing }, 'batch ingested');
+  await Promise.all([
+    sendBounded(
+      deps.producer,
+      TOPICS.raw,
+      emails.map((e) => e.message),
+    ),
+    sendBounded(
+      deps.producer,
+      DLQ_TOPICS.raw,
+      dead.map((d) => d.message),
+    ),
+  ]);
   deps.metrics.messages.inc({ mailbox: deps.mailbox, outcome: 'produced' }, emails.length);
   deps.metrics.messages.inc({ mailbox: deps.mailbox, outcome: 'dead_lettered' }, dead.length);
   const bounces = emails.filter((e) => e.bounceReason !== null).length;

@@ -7,8 +7,9 @@ import {
   type AttachmentSink,
   type DetectAutomatedOptions,
 } from '@mailroom/mail';
-import type { BlobRef, BlobStore } from './blob-store.js';
+import { sha256Of, type BlobRef, type BlobStore } from './blob-store.js';
 import { buildRecord, deadLetter, type MessageOrigin } from './build-record.js';
+import { paced } from './stream-pacer.js';
 
 export interface IngestDeps {
   blobs: BlobStore;
@@ -128,11 +129,12 @@ export async function ingestBuffer(
  * already (`stored`) and `source` is its first `limit` bytes.
  */
 export async function ingestStream(
-  source: Readable,
+  input: Readable,
   origin: MessageOrigin,
   deps: IngestDeps,
   stored?: { raw: BlobRef; oversized: { limit: number; size: number } },
 ): Promise<Ingested> {
+  const source = paced(input);
   const toParser = new PassThrough({ highWaterMark: 256 * 1024 });
   source.once('error', (err) => toParser.destroy(err));
   if (stored) {
@@ -153,4 +155,29 @@ export async function ingestStream(
     analyse(toParser, deps).finally(() => toParser.resume()),
   ]);
   return finish(analysed, raw, origin, deps);
+}
+
+const WARM_UP = Buffer.from(
+  [
+    'From: Warm-up <warm-up@example.test>',
+    'To: support@example.test',
+    'Subject: warm-up',
+    'Message-ID: <warm-up@example.test>',
+    'Date: Thu, 01 Jan 2026 00:00:00 +0000',
+    'Content-Type: text/plain; charset=utf-8',
+    '',
+    'Hello.',
+    '',
+  ].join('\r\n'),
+);
+
+/**
+ * One built-in mail through parse and record building, before the first real one:
+ * loads the parser and compiles the record schema (a few hundred ms), which would
+ * otherwise land on the first mail. Nothing is stored or produced.
+ */
+export async function warmUp(deps: IngestDeps): Promise<void> {
+  const raw = { sha256: sha256Of(WARM_UP), size: WARM_UP.length };
+  const origin = { mailbox: 'warm-up', uidValidity: '1', uid: 1, size: WARM_UP.length };
+  await ingestBuffer(WARM_UP, raw, origin, deps);
 }

@@ -3,7 +3,8 @@ import { errorCode } from '@mailroom/kafka';
 import type { Logger } from '@mailroom/observability';
 import { backoffDelay, sleep } from './backoff.js';
 import type { CheckpointStore } from './checkpoint-store.js';
-import { ingestBatch, uidSet, type BatchDeps } from './ingest-batch.js';
+import { uidSet, type BatchDeps } from './ingest-batch.js';
+import { ingestWindow } from './ingest-window.js';
 import type { MailboxSpec } from './mailboxes.js';
 
 export interface MailboxState {
@@ -22,6 +23,8 @@ export interface MailboxWorkerOptions {
   batch: Omit<BatchDeps, 'mailbox' | 'logger'>;
   logger: Logger;
   batchSize: number;
+  /** UIDs per FETCH command; \Seen and the move happen once per window. */
+  fetchWindow: number;
   pollIntervalMs: number;
   reconnectMaxMs: number;
   markSeen: boolean;
@@ -61,7 +64,10 @@ export function startMailboxWorker(o: MailboxWorkerOptions): MailboxWorker {
   setConnected(false);
   setIdling(false);
 
-  /** One pass: everything above the checkpoint, batch by batch, each acked before the next. */
+  /**
+   * One pass: everything above the checkpoint, window by window; within a window,
+   * batches are acked by Kafka and checkpointed in order.
+   */
   async function sync(client: ImapFlow): Promise<void> {
     const box = client.mailbox;
     if (!box) throw Object.assign(new Error('no mailbox selected'), { code: 'NOT_SELECTED' });
@@ -79,38 +85,26 @@ export function startMailboxWorker(o: MailboxWorkerOptions): MailboxWorker {
     }
     state.uidValidity = uidValidity;
     state.lastUid = cp.lastUid;
-    if (box.exists > 0) {
-      const listed = await client.fetchAll(
-        `${cp.lastUid + 1}:*`,
-        { uid: true, size: true },
-        { uid: true },
-      );
-      // `n:*` always includes the highest UID, even when it is below n.
-      const todo = listed
-        .filter((m) => m.uid > cp.lastUid)
-        .map((m) => ({ uid: m.uid, size: m.size ?? 0 }))
-        .sort((a, b) => a.uid - b.uid);
-      metrics.backlog.set(labels, todo.length);
-      for (let i = 0; i < todo.length; i += o.batchSize) {
-        const batch = todo.slice(i, i + o.batchSize);
-        const end = metrics.batchSeconds.startTimer(labels);
-        await ingestBatch(client, batch, uidValidity, {
-          ...o.batch,
-          mailbox: spec.name,
-          logger: log,
-        });
-        const lastUid = batch[batch.length - 1]!.uid;
-        await o.checkpoints.save(spec.name, { uidValidity, lastUid });
-        state.lastUid = lastUid;
-        end();
-        metrics.backlog.set(labels, todo.length - i - batch.length);
-        await acknowledge(
-          client,
-          batch.map((m) => m.uid),
-        );
-        // Shutdown: the batch in hand is done and checkpointed; stop here.
-        if (abort.signal.aborted) break;
-      }
+    const from = cp.lastUid;
+    // SEARCH, not FETCH, to list: servers answer it from their index, without a
+    // response per message. `n:*` always includes the highest UID, even below n.
+    const listed =
+      box.exists > 0 ? await client.search({ uid: `${from + 1}:*` }, { uid: true }) : [];
+    const todo = (listed || []).filter((uid) => uid > from).sort((a, b) => a - b);
+    metrics.backlog.set(labels, todo.length);
+    const deps = { ...o.batch, mailbox: spec.name, logger: log };
+    for (let i = 0; i < todo.length && !abort.signal.aborted; i += o.fetchWindow) {
+      const window = todo.slice(i, i + o.fetchWindow);
+      const done = await ingestWindow(client, window, uidValidity, deps, {
+        batchSize: o.batchSize,
+        signal: abort.signal,
+        checkpoint: async (lastUid, doneInWindow) => {
+          await o.checkpoints.save(spec.name, { uidValidity, lastUid });
+          state.lastUid = lastUid;
+          metrics.backlog.set(labels, todo.length - i - doneInWindow);
+        },
+      });
+      await acknowledge(client, done);
     }
     state.lastFetchAt = new Date().toISOString();
     metrics.lastFetch.set(labels, Date.now() / 1000);
@@ -118,8 +112,12 @@ export function startMailboxWorker(o: MailboxWorkerOptions): MailboxWorker {
 
   /** \Seen / move happen after Kafka acked and the checkpoint moved: cosmetic, never state. */
   async function acknowledge(client: ImapFlow, uids: number[]): Promise<void> {
+    if (uids.length === 0) return;
     try {
-      if (o.markSeen) await client.messageFlagsAdd(uidSet(uids), ['\\Seen'], { uid: true });
+      // .SILENT: no untagged FETCH back per message.
+      if (o.markSeen) {
+        await client.messageFlagsAdd(uidSet(uids), ['\\Seen'], { uid: true, silent: true });
+      }
       if (spec.processedFolder)
         await client.messageMove(uidSet(uids), spec.processedFolder, { uid: true });
     } catch (err) {

@@ -54,7 +54,7 @@ export function pollerMetrics(registry: Registry) {
     }),
     batchSeconds: new Histogram({
       name: 'mailroom_imap_batch_seconds',
-      help: 'Time to fetch, parse, store and produce one batch of messages.',
+      help: 'Time to parse, store, produce and checkpoint one batch of messages.',
       labelNames: mailbox,
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [registry],

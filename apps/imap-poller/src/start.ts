@@ -16,6 +16,7 @@ import {
 } from '@mailroom/observability';
 import { createPgBlobStore, type BlobStore } from './blob-store.js';
 import { createPgCheckpointStore } from './checkpoint-store.js';
+import { warmUp } from './ingest-message.js';
 import type { ImapPollerConfig } from './config.js';
 import { startMailboxWorker, type MailboxState } from './mailbox-worker.js';
 import { mailboxesFromConfig } from './mailboxes.js';
@@ -64,12 +65,23 @@ export async function start(
       .map((a) => a.trim())
       .filter(Boolean),
   ];
+  const ingest = {
+    blobs,
+    automated: {
+      ourAddresses,
+      ...(config.MAIL_MESSAGE_ID_DOMAIN
+        ? { ourMessageIdDomain: config.MAIL_MESSAGE_ID_DOMAIN }
+        : {}),
+    },
+  };
+  await warmUp(ingest);
   const workers = specs.map((spec) =>
     startMailboxWorker({
       spec,
       checkpoints,
       logger,
       batchSize: config.IMAP_BATCH_SIZE,
+      fetchWindow: config.IMAP_FETCH_WINDOW,
       pollIntervalMs: config.IMAP_POLL_INTERVAL_MS,
       reconnectMaxMs: config.IMAP_RECONNECT_MAX_MS,
       markSeen: config.IMAP_MARK_SEEN,
@@ -80,15 +92,7 @@ export async function start(
         metrics,
         maxMessageBytes: config.IMAP_MAX_MESSAGE_BYTES,
         oversized: config.IMAP_OVERSIZED,
-        ingest: {
-          blobs,
-          automated: {
-            ourAddresses,
-            ...(config.MAIL_MESSAGE_ID_DOMAIN
-              ? { ourMessageIdDomain: config.MAIL_MESSAGE_ID_DOMAIN }
-              : {}),
-          },
-        },
+        ingest,
       },
     }),
   );

@@ -1,0 +1,170 @@
+import type { ImapFlow } from 'imapflow';
+import {
+  STREAM_THRESHOLD,
+  ingestLarge,
+  prepareSmall,
+  uidSet,
+  type BatchDeps,
+  type FetchedMessage,
+} from './ingest-batch.js';
+import { WindowCommitter } from './window-committer.js';
+
+export interface WindowOptions {
+  /** Messages per produce + checkpoint step (fewer while mail trickles in). */
+  batchSize: number;
+  /** Called, in order, as every UID up to `lastUid` is acked by Kafka. */
+  checkpoint: (lastUid: number, doneInWindow: number) => Promise<void>;
+  /** Shutdown: stop fetching, finish what is fetched. */
+  signal: AbortSignal;
+}
+
+// Small messages fetched ahead of the parser: bounds memory whatever the window size.
+const READ_AHEAD_BYTES = 16 * 1024 * 1024;
+const BATCH_BYTES = 8 * 1024 * 1024;
+// Parsed batches waiting for their blobs, Kafka and checkpoint: bounds memory too.
+const MAX_PENDING_BATCHES = 3;
+// Partial fetch cap: a message whose RFC822.SIZE understated its bytes is never cut
+// silently; one that reaches the cap is streamed instead.
+const FETCH_CAP = STREAM_THRESHOLD * 2;
+
+/**
+ * Ingests one window of UIDs (ascending) and returns those that reached Kafka. Large
+ * messages are streamed one by one first; the small ones come in one FETCH command,
+ * read ahead while earlier batches are parsed, stored and produced. Many servers pay
+ * for a command with a scan of the whole folder (GreenMail does), so one FETCH per
+ * window instead of one per batch is what makes a large mailbox fast.
+ */
+export async function ingestWindow(
+  client: ImapFlow,
+  uids: readonly number[],
+  uidValidity: string,
+  deps: BatchDeps,
+  o: WindowOptions,
+): Promise<number[]> {
+  const committer = new WindowCommitter(uids, deps, o.checkpoint);
+  const streamOne = async (uid: number) => {
+    const end = committer.timer();
+    const r = await ingestLarge(client, uid, uidValidity, deps);
+    committer.enqueue(r ? [r] : [], [uid], null, end);
+    await committer.flush();
+  };
+
+  const large = new Set(
+    (await client.search({ uid: uidSet(uids), larger: STREAM_THRESHOLD }, { uid: true })) || [],
+  );
+  for (const uid of uids) {
+    if (o.signal.aborted) return committer.completed();
+    if (large.has(uid)) await streamOne(uid);
+  }
+  const small = uids.filter((u) => !large.has(u));
+  const late = await streamSmall(client, small, uidValidity, deps, o, committer);
+  for (const uid of late) {
+    if (o.signal.aborted) break;
+    await streamOne(uid);
+  }
+  return committer.completed();
+}
+
+/**
+ * One FETCH for the small messages of a window. A reader pulls responses into a
+ * bounded queue (imapflow holds the socket while we do not pull); the processor takes
+ * what is there, up to a batch, and parses it while earlier batches are stored,
+ * produced and checkpointed. Returns the UIDs that turned out large after all.
+ */
+async function streamSmall(
+  client: ImapFlow,
+  uids: readonly number[],
+  uidValidity: string,
+  deps: BatchDeps,
+  o: WindowOptions,
+  committer: WindowCommitter,
+): Promise<number[]> {
+  if (uids.length === 0) return [];
+  const queue: FetchedMessage[] = [];
+  const late: number[] = [];
+  const returned = new Set<number>();
+  const state = {
+    queued: 0,
+    finished: false,
+    readerDone: false,
+    readerError: null as Error | null,
+  };
+  let wakeProcessor = (): void => undefined;
+  let wakeReader = (): void => undefined;
+  const stopped = () => committer.failed() || state.readerError !== null || o.signal.aborted;
+
+  const reader = (async () => {
+    try {
+      const query = { uid: true, size: true, source: { start: 0, maxLength: FETCH_CAP } };
+      for await (const f of client.fetch(uidSet(uids), query, { uid: true })) {
+        returned.add(f.uid);
+        const size = f.size ?? f.source?.length ?? 0;
+        if (f.source && size <= STREAM_THRESHOLD && f.source.length < FETCH_CAP) {
+          queue.push({ uid: f.uid, size, source: f.source });
+          state.queued += f.source.length;
+          wakeProcessor();
+        } else if (f.source) {
+          late.push(f.uid);
+        }
+        while (!stopped() && state.queued >= READ_AHEAD_BYTES) {
+          await new Promise<void>((resolve) => (wakeReader = resolve));
+        }
+        if (stopped()) return;
+      }
+      state.finished = true;
+    } catch (err) {
+      state.readerError = err instanceof Error ? err : new Error(String(err));
+    } finally {
+      state.readerDone = true;
+      wakeProcessor();
+    }
+  })();
+
+  try {
+    while (!committer.failed()) {
+      if (queue.length === 0 || committer.pending >= MAX_PENDING_BATCHES) {
+        if (queue.length === 0 && state.readerDone) break;
+        await new Promise<void>((resolve) => {
+          wakeProcessor = resolve;
+          committer.onSettled = resolve;
+        });
+        continue;
+      }
+      const batch: FetchedMessage[] = [];
+      let bytes = 0;
+      while (queue.length && batch.length < o.batchSize && bytes < BATCH_BYTES) {
+        const f = queue.shift()!;
+        batch.push(f);
+        bytes += f.source.length;
+      }
+      state.queued -= bytes;
+      wakeReader();
+      const end = committer.timer();
+      const prepared = await prepareSmall(batch, uidValidity, deps);
+      committer.enqueue(
+        prepared.results,
+        batch.map((f) => f.uid),
+        prepared.stored,
+        end,
+      );
+    }
+    await committer.flush();
+  } catch (err) {
+    await committer.abandon(); // what is queued behind a failure is not produced
+    throw err;
+  } finally {
+    wakeReader();
+    await reader;
+  }
+  if (state.readerError !== null) throw state.readerError;
+  // Listed but not returned: expunged meanwhile, nothing to ingest.
+  if (state.finished) {
+    const gone = uids.filter((u) => !returned.has(u));
+    if (gone.length) {
+      deps.logger.info({ uids: gone.length }, 'messages expunged before they were fetched');
+      committer.enqueue([], gone, null);
+      await committer.flush();
+    }
+  }
+  return late;
+}
