@@ -3,13 +3,7 @@ export { NotifierConfig, DEV_REPLY_TOKEN_SECRET } from './config.js';
 export { handleNotifierEvents, type NotifierHandlerDeps } from './handle-events.js';
 export { createSender, type Sender, type Delivery } from './sender.js';
 export { rawMail } from './raw-mail.js';
-export {
-  enqueueMany,
-  outboxId,
-  type OutboxRow,
-  type MailPlan,
-  type OutboxPolicy,
-} from './outbox.js';
+export { decide, outboxId, type OutboxRow, type MailPlan, type OutboxPolicy } from './outbox.js';
 export { createMailer, classifySmtpError, SmtpSendError, type Mailer } from './mailer.js';
 export { addressSuppression, type SuppressionReason } from './suppression.js';
 export {

@@ -1,8 +1,7 @@
-import type pg from 'pg';
 import { deterministicId } from '@mailroom/events';
 import { permanentError, type ProcessingError } from '@mailroom/kafka';
 import { ourMessageId } from '@mailroom/mail';
-import type { NotifierMetrics } from './notifier-metrics.js';
+import { jsonLiteral, listLiteral } from './statements.js';
 import { addressSuppression, type SuppressionReason } from './suppression.js';
 import type { TemplateName, TemplateParams } from './templates.js';
 
@@ -72,125 +71,87 @@ export function failureOf(row: OutboxRow): ProcessingError {
   return permanentError(code, row.last_error ?? row.reason ?? 'failed');
 }
 
-interface AddressFacts {
+/** What a chunk's transaction reads of a requester address, under its advisory lock. */
+export interface AddressFacts {
   address: string;
   undeliverable: boolean;
+  /** Acknowledgements of the last hour that count against the limit (counted up to it). */
   recent_acks: number;
 }
 
+export const normalAddress = (address: string) => address.trim().toLowerCase();
+
 /**
- * Inserts the outbox rows of these plans once each (with the send-or-suppress decision);
- * returns every plan's stored row by outbox id. Runs inside the caller's transaction.
+ * One requester at a time, so two partitions (or instances) cannot both pass the rate
+ * limit; in one order everywhere (sorted lock keys), so none waits on another in a cycle.
+ * Held until the chunk's COMMIT.
  */
-export async function enqueueMany(
-  db: pg.ClientBase,
+export const lockAddresses = (addresses: readonly string[]) =>
+  `SELECT count(pg_advisory_xact_lock(k)) FROM (
+     SELECT DISTINCT hashtextextended('notifier:' || a, 0) AS k FROM ${listLiteral(addresses, 'text')} AS t(a)
+     ORDER BY 1) AS keys`;
+
+export const selectRows = (ids: readonly string[]) =>
+  `SELECT ${ROW_COLUMNS} FROM notifier_outbox WHERE id IN ${listLiteral(ids, 'uuid')}`;
+
+/** Bounces and recent acknowledgements per address (after lockAddresses, same transaction). */
+export const selectAddressFacts = (addresses: readonly string[], policy: OutboxPolicy) =>
+  `SELECT a AS address,
+     EXISTS (SELECT 1 FROM undeliverable_addresses u WHERE u.address = a) AS undeliverable,
+     (SELECT count(*)::int FROM (SELECT 1 FROM notifier_outbox o
+       WHERE o.to_address = a AND o.template = 'acknowledgement' AND o.status IN ('pending', 'sent')
+         AND o.created_at > now() - interval '1 hour'
+       LIMIT ${Math.trunc(policy.ackLimitPerHour)}) AS recent) AS recent_acks
+   FROM ${listLiteral(addresses, 'text')} AS t(a)`;
+
+/**
+ * The suppression reason of each new plan (null: send it), in order. Acknowledgements of
+ * the same chunk count against the limit as they are admitted.
+ */
+export function decide(
   plans: MailPlan[],
+  facts: Map<string, AddressFacts>,
   policy: OutboxPolicy,
-  metrics: NotifierMetrics,
-): Promise<Map<string, OutboxRow>> {
-  const stored = new Map<string, OutboxRow>();
-  if (plans.length === 0) return stored;
-  const byId = new Map<string, MailPlan & { to: string }>();
-  for (const plan of plans) {
-    const id = planId(plan);
-    if (!byId.has(id)) byId.set(id, { ...plan, to: plan.to.trim().toLowerCase() });
-  }
-  const addresses = [...new Set([...byId.values()].map((p) => p.to))];
-  // One requester at a time, so two partitions cannot both pass the rate limit; in one
-  // order everywhere (sorted lock keys), so two instances never wait on each other.
-  await db.query(
-    `SELECT count(pg_advisory_xact_lock(k)) FROM (
-       SELECT DISTINCT hashtextextended('notifier:' || a, 0) AS k FROM unnest($1::text[]) AS a
-       ORDER BY 1) AS keys`,
-    [addresses],
-  );
-  const existing = await db.query<OutboxRow>(
-    `SELECT ${ROW_COLUMNS} FROM notifier_outbox WHERE id = ANY($1::uuid[])`,
-    [[...byId.keys()]],
-  );
-  for (const row of existing.rows) stored.set(row.id, row);
-  const missing = [...byId].filter(([id]) => !stored.has(id));
-  if (missing.length === 0) return stored;
-
-  const decisions = await decide(db, missing, policy);
-  const inserted = await db.query<OutboxRow>(
-    `INSERT INTO notifier_outbox (id, ticket_id, template, trigger_event_id, to_address, status,
-       reason, message_id, params)
-     SELECT * FROM json_to_recordset($1::json) AS x(id uuid, ticket_id uuid, template text,
-       trigger_event_id uuid, to_address text, status text, reason text, message_id text,
-       params jsonb)
-     ON CONFLICT DO NOTHING RETURNING ${ROW_COLUMNS}`,
-    [
-      JSON.stringify(
-        missing.map(([id, plan], i) => ({
-          id,
-          ticket_id: plan.ticketId,
-          template: plan.template,
-          trigger_event_id: plan.triggerEventId,
-          to_address: plan.to,
-          status: decisions[i] ? 'suppressed' : 'pending',
-          reason: decisions[i],
-          message_id: ourMessageId(`mailroom.${id}`, policy.messageIdDomain),
-          params: plan.params,
-        })),
-      ),
-    ],
-  );
-  for (const row of inserted.rows) {
-    stored.set(row.id, row);
-    if (row.status === 'suppressed') {
-      metrics.mails.inc({
-        template: row.template,
-        outcome: 'suppressed',
-        reason: row.reason ?? '',
-      });
-    }
-  }
-  // Inserted by another instance since we looked: theirs is the row.
-  const raced = missing.map(([id]) => id).filter((id) => !stored.has(id));
-  if (raced.length > 0) {
-    const again = await db.query<OutboxRow>(
-      `SELECT ${ROW_COLUMNS} FROM notifier_outbox WHERE id = ANY($1::uuid[])`,
-      [raced],
-    );
-    for (const row of again.rows) stored.set(row.id, row);
-  }
-  return stored;
-}
-
-/** The suppression reason of each new plan (null: send it), in order. */
-async function decide(
-  db: pg.ClientBase,
-  plans: [string, MailPlan][],
-  policy: OutboxPolicy,
-): Promise<(SuppressionReason | null)[]> {
-  const reasons = plans.map(([, plan]): SuppressionReason | null => {
-    const byAddress = addressSuppression(plan.to, policy.ownAddresses);
+): (SuppressionReason | null)[] {
+  const acks = new Map([...facts.values()].map((f) => [f.address, f.recent_acks]));
+  return plans.map((plan) => {
+    const to = normalAddress(plan.to);
+    const byAddress = addressSuppression(to, policy.ownAddresses);
     if (byAddress) return byAddress;
-    return plan.automated ? 'automated_sender' : null;
-  });
-  const open = [...new Set(plans.filter((_, i) => !reasons[i]).map(([, p]) => p.to))];
-  if (open.length === 0) return reasons;
-  const { rows } = await db.query<AddressFacts>(
-    `SELECT a AS address,
-       EXISTS (SELECT 1 FROM undeliverable_addresses u WHERE u.address = a) AS undeliverable,
-       (SELECT count(*)::int FROM (SELECT 1 FROM notifier_outbox o
-         WHERE o.to_address = a AND o.template = 'acknowledgement' AND o.status IN ('pending', 'sent')
-           AND o.created_at > now() - interval '1 hour' LIMIT $2) AS recent) AS recent_acks
-     FROM unnest($1::text[]) AS a`,
-    // Counted up to the limit only: a flooding sender costs no more than anyone else.
-    [open, policy.ackLimitPerHour],
-  );
-  const facts = new Map(rows.map((r) => [r.address, r]));
-  // Acknowledgements of this chunk count against the limit as they are admitted.
-  const acks = new Map(rows.map((r) => [r.address, r.recent_acks]));
-  return plans.map(([, plan], i) => {
-    if (reasons[i]) return reasons[i];
-    if (facts.get(plan.to)?.undeliverable) return 'undeliverable';
+    if (plan.automated) return 'automated_sender';
+    if (facts.get(to)?.undeliverable) return 'undeliverable';
     if (plan.template !== 'acknowledgement') return null;
-    const sent = acks.get(plan.to) ?? 0;
+    const sent = acks.get(to) ?? 0;
     if (sent >= policy.ackLimitPerHour) return 'rate_limited';
-    acks.set(plan.to, sent + 1);
+    acks.set(to, sent + 1);
     return null;
   });
+}
+
+/** Inserts new outbox rows (a row another instance inserted meanwhile stays theirs). */
+export function insertRows(
+  plans: MailPlan[],
+  reasons: (SuppressionReason | null)[],
+  policy: OutboxPolicy,
+): string {
+  const rows = plans.map((plan, i) => {
+    const id = planId(plan);
+    return {
+      id,
+      ticket_id: plan.ticketId,
+      template: plan.template,
+      trigger_event_id: plan.triggerEventId,
+      to_address: normalAddress(plan.to),
+      status: reasons[i] ? 'suppressed' : 'pending',
+      reason: reasons[i],
+      message_id: ourMessageId(`mailroom.${id}`, policy.messageIdDomain),
+      params: plan.params,
+    };
+  });
+  return `INSERT INTO notifier_outbox (id, ticket_id, template, trigger_event_id, to_address,
+       status, reason, message_id, params)
+     SELECT * FROM json_to_recordset(${jsonLiteral(rows)}) AS x(id uuid, ticket_id uuid,
+       template text, trigger_event_id uuid, to_address text, status text, reason text,
+       message_id text, params jsonb)
+     ON CONFLICT DO NOTHING RETURNING id, template, status, reason`;
 }

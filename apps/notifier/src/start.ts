@@ -162,6 +162,8 @@ export async function start(
     registry,
     groupId: config.NOTIFIER_GROUP_ID,
     topics: [source],
+    fetchMinBytes: config.KAFKA_FETCH_MIN_BYTES,
+    fetchMaxWaitMs: config.KAFKA_FETCH_MAX_WAIT_MS,
     partitionsConsumedConcurrently: config.NOTIFIER_CONCURRENCY,
     fromBeginning: config.NOTIFIER_FROM_BEGINNING,
     sessionTimeoutMs: config.NOTIFIER_SESSION_TIMEOUT_MS,

@@ -1,5 +1,5 @@
-import type pg from 'pg';
 import type { Envelope } from '@mailroom/events';
+import { jsonLiteral, listLiteral } from './statements.js';
 
 // What the notifier keeps of a ticket (notifier_tickets): the machine flag and Message-ID
 // of ticket.created, the department and priority of ticket.routed / ticket.rerouted. A
@@ -20,18 +20,15 @@ export interface TicketState {
 
 export type TicketStates = Map<string, TicketState>;
 
-/** The stored rows of these tickets. */
-export async function loadTickets(db: pg.ClientBase, ticketIds: string[]): Promise<TicketStates> {
-  const out: TicketStates = new Map();
-  if (ticketIds.length === 0) return out;
-  const { rows } = await db.query<TicketState>(
-    `SELECT ticket_id, number::float8 AS number, requester_email, requester_name, title, message_id,
-            automated, department, priority
-     FROM notifier_tickets WHERE ticket_id = ANY($1::uuid[])`,
-    [ticketIds],
-  );
-  for (const row of rows) out.set(row.ticket_id, row);
-  return out;
+const COLUMNS = `ticket_id, number::float8 AS number, requester_email, requester_name, title,
+  message_id, automated, department, priority`;
+
+/** The stored rows of these tickets (a statement for a round trip of the chunk). */
+export const selectTickets = (ticketIds: readonly string[]) =>
+  `SELECT ${COLUMNS} FROM notifier_tickets WHERE ticket_id IN ${listLiteral(ticketIds, 'uuid')}`;
+
+export function ticketStates(rows: TicketState[]): TicketStates {
+  return new Map(rows.map((row) => [row.ticket_id, row]));
 }
 
 /** What ticket.created and ticket.routed both carry. */
@@ -98,21 +95,17 @@ export function applyTicketEvent(states: TicketStates, event: Envelope): boolean
  * even against a row written since it was read: the machine flag only turns on, the
  * first Message-ID stays.
  */
-export async function saveTickets(db: pg.ClientBase | pg.Pool, rows: TicketState[]): Promise<void> {
-  if (rows.length === 0) return;
+export function upsertTickets(rows: TicketState[]): string {
   const sorted = [...rows].sort((a, b) => (a.ticket_id < b.ticket_id ? -1 : 1));
-  await db.query(
-    `INSERT INTO notifier_tickets AS t (ticket_id, number, requester_email, requester_name, title,
-       message_id, automated, department, priority)
+  return `INSERT INTO notifier_tickets AS t (ticket_id, number, requester_email, requester_name,
+       title, message_id, automated, department, priority)
      SELECT ticket_id, number, requester_email, requester_name, title, message_id, automated,
        department, priority
-     FROM json_to_recordset($1::json) AS x(ticket_id uuid, number bigint, requester_email text,
-       requester_name text, title text, message_id text, automated boolean, department text,
-       priority text)
+     FROM json_to_recordset(${jsonLiteral(sorted)}) AS x(ticket_id uuid, number bigint,
+       requester_email text, requester_name text, title text, message_id text, automated boolean,
+       department text, priority text)
      ON CONFLICT (ticket_id) DO UPDATE SET automated = t.automated OR excluded.automated,
        message_id = coalesce(t.message_id, excluded.message_id),
        department = coalesce(excluded.department, t.department),
-       priority = coalesce(excluded.priority, t.priority), updated_at = now()`,
-    [JSON.stringify(sorted)],
-  );
+       priority = coalesce(excluded.priority, t.priority), updated_at = now()`;
 }
