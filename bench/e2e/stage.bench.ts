@@ -70,6 +70,8 @@ const TEXTS = [
   'Please reset my password, the reset link has expired.',
 ];
 
+const RUN = randomUUID().slice(0, 8);
+
 /** The records one ticket contributes to the stage's input, in pipeline order. */
 function recordsOf(i: number): Envelope[] {
   const submissionId = randomUUID();
@@ -77,7 +79,8 @@ function recordsOf(i: number): Envelope[] {
   const ticketId =
     stage === 'ticket-store' ? deterministicId('ticket', `api:${submissionId}`) : randomUUID();
   const now = new Date().toISOString();
-  const requester = { email: `stage-${i % 50}@${domain}`, name: 'Stage Bench' };
+  // Addresses of this run only: the notifier's per-address counts must not see earlier runs.
+  const requester = { email: `stage-${RUN}-${i % 50}@${domain}`, name: 'Stage Bench' };
   const title = `stage ${i} ${TEXTS[i % TEXTS.length]!.slice(0, 30)}`;
   const description = TEXTS[i % TEXTS.length]!;
   const number = 9_000_000 + i;
