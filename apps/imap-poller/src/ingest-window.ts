@@ -92,6 +92,7 @@ async function streamSmall(
   let wakeProcessor = (): void => undefined;
   let wakeReader = (): void => undefined;
   const stopped = () => committer.failed() || state.readerError !== null || o.signal.aborted;
+  const timing = { started: performance.now(), fetched: 0, batches: 0 };
 
   const reader = (async () => {
     try {
@@ -112,6 +113,7 @@ async function streamSmall(
         if (stopped()) return;
       }
       state.finished = true;
+      timing.fetched = performance.now();
     } catch (err) {
       state.readerError = err instanceof Error ? err : new Error(String(err));
     } finally {
@@ -140,6 +142,7 @@ async function streamSmall(
       state.queued -= bytes;
       wakeReader();
       const end = committer.timer();
+      timing.batches++;
       const prepared = await prepareSmall(batch, uidValidity, deps);
       committer.enqueue(
         prepared.results,
@@ -149,6 +152,16 @@ async function streamSmall(
       );
     }
     await committer.flush();
+    // Where a window's time goes: the FETCH, and the work left once it ended.
+    deps.logger.debug(
+      {
+        messages: uids.length,
+        batches: timing.batches,
+        fetchMs: Math.round(timing.fetched - timing.started),
+        afterFetchMs: Math.round(performance.now() - timing.fetched),
+      },
+      'window ingested',
+    );
   } catch (err) {
     await committer.abandon(); // what is queued behind a failure is not produced
     throw err;

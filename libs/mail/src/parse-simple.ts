@@ -7,8 +7,8 @@ import { SourceScanner } from './source-scan.js';
 // The common case without mailparser's stream machinery (about ten stream stages and
 // several event-loop turns per message): a single-part text/plain or text/html mail,
 // read synchronously with the very modules mailparser runs (mailsplit's MimeNode for
-// the header block, mailparser's own header processing, libqp, libmime, iconv-lite,
-// html-to-text), so the result is the one mailparser would give. Anything else
+// the header block, mailparser's libmime, address parser and address decoding,
+// libqp, iconv-lite, html-to-text), so the result is the one mailparser would give. Anything else
 // (multipart, attachments, unusual charsets or encodings) returns null and goes
 // through mailparser. parse-simple.test.ts compares both on every corpus message.
 
@@ -33,6 +33,15 @@ interface LibmimeLike {
   normalizeCharset(charset: string): string;
   decodeFlowed(text: string, delSp?: boolean): string;
 }
+interface StructuredValue {
+  value: string;
+  params: Record<string, string>;
+}
+interface MailparserLibmime {
+  decodeHeader(line: string): { value?: unknown } | undefined;
+  decodeWords(text: string): string;
+  parseHeaderValue(text: string): StructuredValue;
+}
 interface IconvLike {
   decode(buf: Buffer, charset: string): string;
 }
@@ -45,16 +54,71 @@ const { htmlToText } = fromMailparser('html-to-text') as {
   htmlToText: (this: void, html: string) => string;
 };
 
-// One instance for its (stateless) header processing: addresses, encoded words, dates.
-const headerProcessor = new MailParser() as unknown as {
-  processHeaders(lines: HeaderLines): Map<string, unknown>;
+const addressparser = fromMailparser('nodemailer/lib/addressparser') as (text: string) => unknown[];
+// One instance for its (stateless) helpers: its libmime, its address decoding.
+const helpers = new MailParser() as unknown as {
+  libmime: MailparserLibmime;
+  decodeAddresses(list: unknown[]): void;
 };
+const lm = helpers.libmime;
 
 // Larger header blocks are rare and near mailsplit's own limit: let mailparser judge.
 const MAX_HEADER_BYTES = 64 * 1024;
 // Stateless single-byte charsets only: chunking can never change their decoding.
 const SINGLE_BYTE = /^(iso-8859-\d{1,2}|windows-125\d|koi8-[ru])$/i;
 const NO_CONVERSION = new Set(['ascii', 'usascii', 'utf8']);
+
+// The header fields buildMail reads from mailparser's map, and those of them where
+// mailparser keeps only the last occurrence.
+const USED = new Set(['from', 'to', 'cc', 'reply-to', 'sender', 'subject', 'content-type']);
+const SINGLE = new Set(['from', 'sender', 'reply-to', 'subject', 'content-type']);
+
+/**
+ * mailparser's processHeaders for the fields buildMail reads (it handles every line
+ * on its own, so the others can be left out), without the HTML and text renderings
+ * of addresses it makes on the side.
+ */
+function processHeaders(lines: HeaderLines): Map<string, unknown> {
+  const map = new Map<string, unknown>();
+  for (const { key, line } of lines) {
+    if (!USED.has(key)) continue;
+    const decoded = ((lm.decodeHeader(line) ?? {}).value ?? '') as { toString(): string };
+    const text = Buffer.from(decoded.toString().trim(), 'binary').toString();
+    let value: unknown = text;
+    if (key === 'content-type') {
+      const structured = lm.parseHeaderValue(text);
+      if (structured.value) structured.value = lm.decodeWords(structured.value);
+      for (const k of Object.keys(structured.params ?? {})) {
+        try {
+          structured.params[k] = lm.decodeWords(structured.params[k]!);
+        } catch {
+          // kept as is, as mailparser does
+        }
+      }
+      value = structured;
+    } else if (key === 'subject') {
+      try {
+        value = lm.decodeWords(text);
+      } catch {
+        // kept as is, as mailparser does
+      }
+    } else {
+      const list = addressparser(text);
+      helpers.decodeAddresses(list);
+      value = { value: list };
+    }
+    if (!value) continue;
+    const seen = map.get(key) as unknown[] | undefined;
+    if (seen) seen.push(value);
+    else map.set(key, [value]);
+  }
+  for (const [key, values] of map) {
+    const list = values as unknown[];
+    if (SINGLE.has(key)) map.set(key, list[list.length - 1]);
+    else if (list.length === 1) map.set(key, list[0]);
+  }
+  return map;
+}
 
 /** End of the header block as mailsplit finds it: after the first empty line. */
 function headerEnd(source: Buffer): number {
@@ -128,6 +192,6 @@ export function parseSimple(source: Buffer, maxBytes: number): ParseMailResult |
   }
   const scanner = new SourceScanner(maxBytes);
   scanner.scanAll(source);
-  const headers = headerProcessor.processHeaders(lines);
+  const headers = processHeaders(lines);
   return { ok: true, mail: buildMail(headers, raw, text, html, [], scanner) };
 }
