@@ -9,15 +9,9 @@ set -a
 # shellcheck disable=SC1091
 . "${MAILROOM_DATA_DIR:-.data}/runtime.env"
 set +a
-echo "== intake: POST /api/tickets vs an empty Fastify route (then: every ticket in Postgres?)"
-# A ticket-store of its own (new group, from the newest record) stores the bench's tickets.
-TICKET_STORE_GROUP_ID="bench-ticket-store-$$" TICKET_STORE_FROM_BEGINNING=false METRICS_PORT=0 \
-  LOG_LEVEL=warn npx --no-install tsx apps/ticket-store/src/main.ts &
-store=$!
-trap 'kill -TERM $store 2>/dev/null || true' EXIT
-sleep 8 # the store joins its group before the load starts
+echo "== intake: POST /api/tickets vs empty Fastify routes (then: every ticket in Postgres?)"
+# --postgres: after the load, a ticket-store of the bench's own stores the run's tickets.
 npx --no-install tsx apps/intake-api/bench/intake.bench.ts --postgres "$@"
-kill -TERM $store && wait $store || true
 echo "== local classifier: predictions/s and training time vs the TF-IDF + LR baseline"
 npx --no-install tsx libs/classifier/bench/predict.bench.ts
 echo "== dashboard summary: rollups vs GROUP BY over 1,000,000 tickets"
