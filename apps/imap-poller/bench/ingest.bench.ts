@@ -60,6 +60,7 @@ async function plainFetch(box: TestMailbox): Promise<number> {
   });
   await client.connect();
   await client.mailboxOpen(box.folder);
+  const services = cpuOf(['greenmail', 'kafka']);
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
   let n = 0;
@@ -69,7 +70,7 @@ async function plainFetch(box: TestMailbox): Promise<number> {
   const s = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   console.log(
-    `  (bench process CPU during the plain fetch: ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s)`,
+    `  (CPU during the plain fetch: bench process ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s, ${cpuSince(services)})`,
   );
   await client.logout();
   if (n !== COUNT) throw new Error(`plain fetch saw ${n} of ${COUNT}`);
@@ -94,12 +95,13 @@ async function pollerIngest(
   await until(async () => Boolean(app.mailboxes()[0]?.connected), 60_000, 'poller connected');
   const t1 = performance.now();
   const cpu0 = process.cpuUsage();
+  const services = cpuOf(['greenmail', 'kafka']);
   // The checkpoint moves only after Kafka acked a batch: at maxUid, all is produced.
   await until(async () => (await checkpoint(box.user)) >= maxUid, 600_000, 'poller ingest');
   const end = performance.now();
   const cpu = process.cpuUsage(cpu0);
   console.log(
-    `  (bench process CPU while ingesting: ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s)`,
+    `  (CPU while ingesting: bench process ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s, ${cpuSince(services)})`,
   );
   // \Seen comes after the checkpoint (cosmetic, once per fetch window); the worker
   // idles again once it is set.
@@ -149,6 +151,22 @@ async function throughput() {
   );
   await dropMailbox(box);
 }
+
+/** CPU seconds of a stack service (its pid file), to see what a run costs it. */
+function serviceCpu(name: string): number {
+  try {
+    const pid = readFileSync(`${env.MAILROOM_DATA_DIR ?? '.data'}/run/${name}.pid`, 'utf8').trim();
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in ticks
+  } catch {
+    return NaN;
+  }
+}
+const cpuOf = (services: string[]) => Object.fromEntries(services.map((s) => [s, serviceCpu(s)]));
+const cpuSince = (before: Record<string, number>) =>
+  Object.entries(before)
+    .map(([s, v]) => `${s} ${(serviceCpu(s) - v).toFixed(2)} s`)
+    .join(', ');
 
 const peakRss = (pid: number) => {
   const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmHWM:\s+(\d+) kB/);

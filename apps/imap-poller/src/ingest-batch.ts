@@ -5,7 +5,13 @@ import { classifyError, errorCode, type MailroomProducer, type Message } from '@
 import type { Logger } from '@mailroom/observability';
 import { sha256Of, type BlobStore } from './blob-store.js';
 import { deadLetter, type MessageOrigin } from './build-record.js';
-import { ingestBuffer, ingestStream, type IngestDeps, type Ingested } from './ingest-message.js';
+import {
+  ingestBuffer,
+  ingestSimple,
+  ingestStream,
+  type IngestDeps,
+  type Ingested,
+} from './ingest-message.js';
 import type { PollerMetrics } from './metrics.js';
 import { paced } from './stream-pacer.js';
 import { markUndeliverable } from './undeliverable.js';
@@ -97,11 +103,23 @@ async function guarded(origin: MessageOrigin, fn: () => Promise<Ingested>): Prom
   try {
     return await fn();
   } catch (err) {
-    if (classifyError(err) === 'transient') throw err;
-    const code = errorCode(err);
-    const reason = err instanceof Error ? err.message : String(err);
-    return { kind: 'dead_letter', code, message: deadLetter(origin, code, reason, null) };
+    return deadLetterOf(origin, err);
   }
+}
+
+function guardedSync<T extends Ingested | null>(origin: MessageOrigin, fn: () => T): T | Ingested {
+  try {
+    return fn();
+  } catch (err) {
+    return deadLetterOf(origin, err);
+  }
+}
+
+function deadLetterOf(origin: MessageOrigin, err: unknown): Ingested {
+  if (classifyError(err) === 'transient') throw err;
+  const code = errorCode(err);
+  const reason = err instanceof Error ? err.message : String(err);
+  return { kind: 'dead_letter', code, message: deadLetter(origin, code, reason, null) };
 }
 
 export const originOf = (deps: BatchDeps, uidValidity: string, uid: number, size: number) => ({
@@ -143,12 +161,18 @@ export async function prepareSmall(
       (err: unknown) => ({ err }),
     );
   try {
-    const results = await mapLimit([...batch.keys()], PARSE_CONCURRENCY, (i) => {
+    // Single-part text mail synchronously; the rest through the full parser.
+    const results: (Ingested | null)[] = batch.map((f, i) => {
+      const o = originOf(deps, uidValidity, f.uid, f.size);
+      return guardedSync(o, () => ingestSimple(f.source, refs[i]!, o, deps.ingest));
+    });
+    const rest = [...results.keys()].filter((i) => results[i] === null);
+    await mapLimit(rest, PARSE_CONCURRENCY, async (i) => {
       const f = batch[i]!;
       const o = originOf(deps, uidValidity, f.uid, f.size);
-      return guarded(o, () => ingestBuffer(f.source, refs[i]!, o, deps.ingest));
+      results[i] = await guarded(o, () => ingestBuffer(f.source, refs[i]!, o, deps.ingest));
     });
-    return { results, stored };
+    return { results: results as Ingested[], stored };
   } catch (err) {
     await stored; // no INSERT left running behind a failed batch
     throw err;

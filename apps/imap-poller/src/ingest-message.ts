@@ -4,6 +4,7 @@ import type { Message } from '@mailroom/kafka';
 import {
   detectAutomated,
   parseMail,
+  parseSimple,
   type AttachmentSink,
   type DetectAutomatedOptions,
 } from '@mailroom/mail';
@@ -120,6 +121,25 @@ export async function ingestBuffer(
   deps: IngestDeps,
 ): Promise<Ingested> {
   return finish(await analyse(source, deps), raw, origin, deps);
+}
+
+/**
+ * The same for single-part text mail, synchronously (no parser stream, no promise):
+ * null when the message needs the full parser (ingestBuffer).
+ */
+export function ingestSimple(
+  source: Buffer,
+  raw: BlobRef,
+  origin: MessageOrigin,
+  deps: IngestDeps,
+): Ingested | null {
+  let parsed: Parsed | null;
+  try {
+    parsed = parseSimple(source, Number.MAX_SAFE_INTEGER);
+  } catch {
+    parsed = null; // the full parser gets its turn, as parseMail does
+  }
+  return parsed && finish({ parsed, reports: [] }, raw, origin, deps);
 }
 
 /**

@@ -9,6 +9,7 @@ export {
   type ParseMailOptions,
   type ParseMailResult,
 } from './parse-mail.js';
+export { parseSimple } from './parse-simple.js';
 export {
   detectAutomated,
   type AutomatedInput,
