@@ -1,5 +1,6 @@
-// Large mail is streamed, never fetched whole; the size cap and a UIDVALIDITY change
-// behave as documented. Against Dovecot (real server, mail on disk).
+// Large mail is streamed, never fetched whole; the size cap, a UIDVALIDITY change and
+// the \Seen flag and move after Kafka acked behave as documented. Against Dovecot (a
+// real server, mail on disk).
 import { createHash, randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import MailComposer from 'nodemailer/lib/mail-composer/index.js';
@@ -19,6 +20,7 @@ import {
   dropMailbox,
   smallMessage,
   watch,
+  withImap,
   type TestMailbox,
   type Watched,
 } from './support.js';
@@ -211,6 +213,46 @@ describe('large mail', () => {
       await waitFor(async () => (await checkpointOf(box)) === 5, { what: 'checkpoint at UID 5' });
     } finally {
       await poller.stop();
+      await dropMailbox(box);
+    }
+  }, 120_000);
+});
+
+describe('after Kafka acked', () => {
+  it('flags the window \\Seen and moves it to the processed folder', async () => {
+    const box = await dovecotMailbox();
+    const done: TestMailbox = { ...box, folder: `${box.folder}-done` };
+    await withImap(box, (c) => c.mailboxCreate(done.folder));
+    const tag = unique('move');
+    await appendAll(
+      box,
+      Array.from({ length: 7 }, (_, i) => smallMessage(i, tag)),
+    );
+    const poller = await runPoller(box, {
+      IMAP_PROCESSED_FOLDER: done.folder,
+      IMAP_BATCH_SIZE: '3',
+    });
+    try {
+      await waitFor(async () => (await checkpointOf(box)) === 7, { what: 'checkpoint at UID 7' });
+      const moved = await waitFor(
+        () =>
+          withImap(done, async (c) => {
+            await c.mailboxOpen(done.folder);
+            const all = await c.fetchAll('1:*', { uid: true, flags: true }, { uid: true });
+            return all.length === 7 ? all : null;
+          }),
+        { what: 'seven messages moved' },
+      );
+      expect(moved.every((m) => m.flags?.has('\\Seen'))).toBe(true);
+      const left = await withImap(
+        box,
+        async (c) => ((await c.status(box.folder, { messages: true })) || undefined)?.messages,
+      );
+      expect(left).toBe(0);
+      expect(recordsOf(box)).toHaveLength(7);
+    } finally {
+      await poller.stop();
+      await dropMailbox(done);
       await dropMailbox(box);
     }
   }, 120_000);
