@@ -20,7 +20,7 @@ let intake: Awaited<ReturnType<typeof makeKey>>;
 
 beforeAll(async () => {
   h = await openHarness();
-  app = await testApp(h, { waitMaxSeconds: 3 });
+  app = await testApp(h, { waitMaxSeconds: 10 });
   tap = await tapTopic(TOPICS.raw);
   intake = await makeKey(h.pool, 'intake');
 });
@@ -221,7 +221,7 @@ describe('POST /api/tickets', () => {
     });
     const res = await pending;
     expect(res.statusCode).toBe(200);
-    expect(res.headers['preference-applied']).toBe('wait=3');
+    expect(res.headers['preference-applied']).toBe('wait=10');
     // (a real ticket-store of a parallel test file may have stored it first, with its message)
     expect(json(res.body)).toMatchObject({ id, department: 'IT Support' });
   });
