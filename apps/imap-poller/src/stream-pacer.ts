@@ -14,7 +14,7 @@ setFlagsFromString('--expose-gc');
 const collectGarbage = runInNewContext('gc') as () => void;
 
 const SLICE_BYTES = 64 * 1024;
-const COLLECT_EVERY_BYTES = 4 * 1024 * 1024;
+const COLLECT_EVERY_BYTES = 2 * 1024 * 1024;
 
 /** Passes a large message through in slices, collecting garbage every few MiB. */
 export class StreamPacer extends Transform {
