@@ -249,6 +249,8 @@ describe('after Kafka acked', () => {
         async (c) => ((await c.status(box.folder, { messages: true })) || undefined)?.messages,
       );
       expect(left).toBe(0);
+      // The test's own consumer of tickets.raw may lag behind the poller.
+      await waitFor(() => recordsOf(box).length >= 7, { what: 'seven records' });
       expect(recordsOf(box)).toHaveLength(7);
     } finally {
       await poller.stop();
