@@ -15,6 +15,8 @@ export interface DriveOptions {
   mailShare: number;
   requesters: readonly string[];
   concurrency: number;
+  /** The address the poller reads (the run's own support mailbox). */
+  supportAddress: string;
 }
 
 export interface Driven {
@@ -54,7 +56,7 @@ export async function drive(o: DriveOptions): Promise<Driven> {
       out.mail++;
       await mailer.sendMail({
         from: requester,
-        to: `support@${process.env.MAIL_DOMAIN ?? 'example.test'}`,
+        to: o.supportAddress,
         subject: title,
         text,
       });

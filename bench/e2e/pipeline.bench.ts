@@ -63,7 +63,11 @@ const requesters = Array.from(
   { length: 20 },
   (_, i) => `bench-${randomUUID().slice(0, 8)}-${i}@${domain}`,
 );
-await createMailUsers(requesters);
+// The run's own support mailbox: GreenMail scans a whole folder for every FETCH, STORE and
+// SEARCH, so a support@ INBOX grown by earlier runs would make its IMAP cost per mail
+// grow run after run (a real server with a processed folder keeps INBOX small).
+const supportAddress = `bench-support-${randomUUID().slice(0, 8)}@${domain}`;
+await createMailUsers([...requesters, supportAddress]);
 const brokers = parseBrokers(process.env.KAFKA_BROKERS ?? '127.0.0.1:19092');
 // On a fresh stack the topics do not exist yet: the watcher subscribes before the apps start.
 await ensureTopics(
@@ -77,6 +81,7 @@ const acks = await watchAcks(brokers);
 console.log(`starting the pipeline (7 processes)${fake ? ' with the fake LLM at 300 ms' : ''} ...`);
 const pipeline = await startPipeline({
   logLevel: 'warn',
+  imap: { user: supportAddress, password: supportAddress },
   env: fake
     ? {
         categorizer: {
@@ -106,6 +111,7 @@ try {
     mailShare,
     requesters,
     concurrency: Number(args.concurrency),
+    supportAddress,
   });
   const cpuAfter = snapshotCpu(pids(), `${dataDir}/run`);
   const pg = createPool({ url: process.env.DATABASE_URL!, max: 1 });
@@ -191,7 +197,7 @@ ratio           pipeline / bus = ${f((throughput / busRate) * 100, 1)} %
   await admin.disconnect();
   await acks.stop();
   await fake?.close();
-  for (const email of requesters) {
+  for (const email of [...requesters, supportAddress]) {
     // GreenMail keeps mail in memory: drop the bench's mailboxes.
     const res = await fetch(
       `${process.env.GREENMAIL_API_URL}/api/user/${encodeURIComponent(email)}`,
