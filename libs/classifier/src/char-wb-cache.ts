@@ -70,7 +70,11 @@ export class CharWbLookup {
     }
   }
 
-  private word(text: string, start: number, end: number, h: number, out: IdSink): void {
+  /**
+   * Appends the features of one word, `text[start, end)`, whose FNV-1a hash over its
+   * code units is `h` (as collect and DistinctWords compute it).
+   */
+  word(text: string, start: number, end: number, h: number, out: IdSink): void {
     const len = end - start;
     if (len > MAX_WORD) {
       this.lookup(text.slice(start, end), out);

@@ -37,6 +37,7 @@ for (const [label, words] of Object.entries(toy)) {
 
 let dir: string;
 let ticketsSlice: string;
+let heldOutSlice: string;
 let toyCsv: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'classifier-cli-'));
@@ -45,6 +46,12 @@ beforeAll(async () => {
   const quote = (f: string) => `"${f.replaceAll('"', '""')}"`;
   ticketsSlice = join(dir, 'tickets.csv');
   await writeFile(ticketsSlice, rows.map((r) => r.map(quote).join(',')).join('\r\n'));
+  const more = parseCsv(await readFile(TICKETS_TRAIN, 'utf8'));
+  heldOutSlice = join(dir, 'held-out.csv');
+  await writeFile(
+    heldOutSlice,
+    [more[0]!, ...more.slice(401, 701)].map((r) => r.map(quote).join(',')).join('\n'),
+  );
   toyCsv = join(dir, 'toy.csv');
   await writeFile(
     toyCsv,
@@ -102,6 +109,20 @@ describe('classify CLI', () => {
     }
     expect(report.n).toBe(400);
     expect(report.baseline).toEqual({ accuracy: expect.any(Number), macroF1: expect.any(Number) });
+
+    // The abstain threshold fit on a validation split: a strict target abstains more.
+    const tuned = io();
+    const tuneArgs = ['eval', '--model', model, '--data', heldOutSlice, ...base];
+    const strict = ['--valid-data', heldOutSlice, '--target-accuracy', '0.99'];
+    expect(await runClassifyCli([...tuneArgs, ...strict], tuned.io)).toBe(0);
+    const strictReport = JSON.parse(tuned.out.join('')) as Record<string, unknown>;
+    expect(strictReport).toMatchObject({
+      n: 300,
+      abstainTunedOn: { data: 'held-out.csv', n: 300, targetAccuracy: 0.99, maxAbstainRate: 0.3 },
+    });
+    // A weak 400-row model cannot reach 99%: it abstains on the capped share, 30%.
+    expect(strictReport.abstainThreshold).toBeGreaterThan(0);
+    expect(strictReport.abstainRate).toBeCloseTo(0.3, 1);
 
     const p = io('Subject: invoice charged twice\n\nI was billed twice for my subscription.');
     expect(await runClassifyCli(['predict', '--model', model], p.io)).toBe(0);

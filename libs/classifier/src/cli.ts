@@ -2,6 +2,7 @@ import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { trainBaseline } from './baseline.js';
 import { readLabeledCsv, type LabeledExample } from './csv.js';
+import { DEFAULT_ABSTAIN_POLICY, fitAbstainThreshold } from './calibration.js';
 import { crossValidate } from './cross-validate.js';
 import { ClassifierError } from './errors.js';
 import { compareWithBaseline, evaluateClassifier } from './evaluate-model.js';
@@ -26,6 +27,8 @@ const USAGE = `usage: classify <command> [options]
           [--learner svm|logreg|ensemble] [--c 0.3,1] [--class-weight none|balanced]
   eval    --model MODEL --data FILE.csv [--text COL[,COL...]] [--label COL]
           [--baseline-train FILE.csv] [--abstain-threshold P]
+          [--valid-data FILE.csv [--target-accuracy 0.8] [--max-abstain-rate 0.3]]
+          (--valid-data fits the abstain threshold on that split before measuring)
   predict --model MODEL [--lines] [--abstain-threshold P]   (text on stdin)
 
 Exit codes: 0 ok, 1 unexpected failure, 2 usage or input error.
@@ -58,6 +61,16 @@ function fraction(value: string | undefined, name: string): number | undefined {
 }
 
 const r4 = (x: number): number => Math.round(x * 1e4) / 1e4;
+
+/** `{ [key]: x }` for a given fraction option, `{}` when it is absent. */
+function definedFraction<K extends string>(
+  value: string | undefined,
+  key: K,
+  name: string,
+): Partial<Record<K, number>> {
+  const x = fraction(value, name);
+  return x === undefined ? {} : ({ [key]: x } as Record<K, number>);
+}
 
 function learnerOptions(v: {
   learner?: string | undefined;
@@ -149,12 +162,8 @@ async function train(args: string[], io: CliIo): Promise<number> {
     // A split of --data is folded back in once calibrated; separate --valid-data is not.
     refit: v['valid-data'] === undefined,
     abstain: {
-      ...(v['target-accuracy']
-        ? { targetAccuracy: fraction(v['target-accuracy'], 'target-accuracy') }
-        : {}),
-      ...(v['max-abstain-rate']
-        ? { maxAbstainRate: fraction(v['max-abstain-rate'], 'max-abstain-rate') }
-        : {}),
+      ...definedFraction(v['target-accuracy'], 'targetAccuracy', 'target-accuracy'),
+      ...definedFraction(v['max-abstain-rate'], 'maxAbstainRate', 'max-abstain-rate'),
     },
     ...(v['abstain-threshold']
       ? { abstainThreshold: fraction(v['abstain-threshold'], 'abstain-threshold') }
@@ -199,9 +208,15 @@ async function evalCommand(args: string[], io: CliIo): Promise<number> {
       label: { type: 'string' },
       'baseline-train': { type: 'string' },
       'abstain-threshold': { type: 'string' },
+      'valid-data': { type: 'string' },
+      'target-accuracy': { type: 'string' },
+      'max-abstain-rate': { type: 'string' },
       seed: { type: 'string' },
     },
   });
+  if (v['abstain-threshold'] !== undefined && v['valid-data'] !== undefined) {
+    throw new UsageError('use --abstain-threshold or --valid-data, not both');
+  }
   const model = await loadModel(required(v.model, 'model'));
   const data = required(v.data, 'data');
   // Columns default to the ones the model was trained with.
@@ -210,7 +225,23 @@ async function evalCommand(args: string[], io: CliIo): Promise<number> {
   const label = v.label ?? (meta.labelColumn as string | undefined);
   if (!text) throw new UsageError('--text is required (the model does not record its columns)');
   if (!label) throw new UsageError('--label is required (the model does not record its columns)');
-  const threshold = fraction(v['abstain-threshold'], 'abstain-threshold');
+  let threshold = fraction(v['abstain-threshold'], 'abstain-threshold');
+  let tuned = {};
+  if (v['valid-data'] !== undefined) {
+    const valid = (await readLabeledCsv(v['valid-data'], text, label)).examples;
+    const policy = {
+      ...DEFAULT_ABSTAIN_POLICY,
+      ...definedFraction(v['target-accuracy'], 'targetAccuracy', 'target-accuracy'),
+      ...definedFraction(v['max-abstain-rate'], 'maxAbstainRate', 'max-abstain-rate'),
+    };
+    const preds = valid.map((e) => model.predict(e.text));
+    threshold = fitAbstainThreshold(
+      preds.map((p) => p.confidence),
+      preds.map((p, i) => p.label === valid[i]!.label),
+      policy,
+    );
+    tuned = { abstainTunedOn: { data: basename(v['valid-data']), n: valid.length, ...policy } };
+  }
   const classifier = threshold === undefined ? model : model.withAbstainThreshold(threshold);
   const examples = (await readLabeledCsv(data, text, label)).examples;
   const ours = evaluateClassifier(classifier, examples);
@@ -223,7 +254,9 @@ async function evalCommand(args: string[], io: CliIo): Promise<number> {
       evaluateClassifier(trainBaseline(baseTrain, seed), examples),
     );
   }
-  io.stdout(json({ ...ours, abstainThreshold: r4(classifier.abstainThreshold), ...comparison }));
+  io.stdout(
+    json({ ...ours, abstainThreshold: r4(classifier.abstainThreshold), ...tuned, ...comparison }),
+  );
   return 0;
 }
 

@@ -1,5 +1,6 @@
 import type { LinearModel } from './softmax-regression.js';
 import { Featurizer, type FittedBlock } from './tfidf.js';
+import { WordScorer } from './word-scorer.js';
 
 /**
  * One or more linear heads (e.g. the queue and the priority model) over one TF-IDF
@@ -18,6 +19,7 @@ export class FusedScorer {
   /** Raw scores of every head, concatenated; `views[h]` is head h's part. */
   private readonly z: Float64Array;
   private readonly views: Float64Array[];
+  private readonly wordScorers: WordScorer[];
 
   constructor(blocks: readonly FittedBlock[], sublinearTf: boolean, heads: readonly LinearModel[]) {
     const numFeatures = blocks.reduce((a, b) => a + b.hashes.length, 0);
@@ -48,8 +50,24 @@ export class FusedScorer {
       col += k;
     }
     this.featurizer = new Featurizer(blocks, sublinearTf, {
-      values: this.table,
-      stride: this.stride,
+      idf: { values: this.table, stride: this.stride },
+      skipCharWords: true,
+    });
+    this.wordScorers = [];
+    blocks.forEach((b, i) => {
+      if (b.spec.kind !== 'char_words') return;
+      this.wordScorers.push(
+        new WordScorer(
+          this.table,
+          this.stride,
+          width,
+          this.featurizer.offsets[i]!,
+          b.hashes.length,
+          this.featurizer.charLookups[i]!,
+          sublinearTf,
+          b.spec.weight,
+        ),
+      );
     });
   }
 
@@ -69,6 +87,8 @@ export class FusedScorer {
       const base = indices[p]! * stride + 1;
       for (let c = 0; c < width; c++) z[c]! += v * table[base + c]!;
     }
+    const words = this.featurizer.words;
+    for (const ws of this.wordScorers) ws.addTo(z, this.featurizer.text, words);
     return this.views;
   }
 }

@@ -54,13 +54,12 @@ function combine(a: number, b: number): number {
 }
 
 /**
- * Word n-grams over tokens of two or more word characters (scikit-learn's default
- * `\b\w\w+\b`), so the baseline matches the usual TfidfVectorizer setup. The caller
+ * Hashes of the word tokens of two or more word characters (scikit-learn's default
+ * `\b\w\w+\b`), so the baseline matches the usual TfidfVectorizer setup. Word n-grams
+ * and pairs are built from these, so a text is tokenized once for both. The caller
  * passes lower-cased text.
  */
-export function emitWordNgrams(text: string, minN: number, maxN: number, out: HashSink): void {
-  // Hashes of the last maxN tokens, most recent last.
-  const recent: number[] = [];
+export function emitTokens(text: string, out: HashSink): void {
   const n = text.length;
   let i = 0;
   while (i < n) {
@@ -73,18 +72,58 @@ export function emitWordNgrams(text: string, minN: number, maxN: number, out: Ha
       h = Math.imul(h ^ c, FNV_PRIME);
       i++;
     }
-    if (i - start < 2) continue;
-    const tok = h >>> 0;
-    recent.push(tok);
-    if (recent.length > maxN) recent.shift();
+    if (i - start >= 2) out.push(h >>> 0);
+  }
+}
+
+/** Word n-grams (minN..maxN) of `count` token hashes, in text order. */
+export function wordNgramsOf(
+  tokens: Uint32Array,
+  count: number,
+  minN: number,
+  maxN: number,
+  out: HashSink,
+): void {
+  for (let t = 0; t < count; t++) {
+    const tok = tokens[t]!;
     if (minN <= 1) out.push(tok);
     // n-grams ending at this token, for n = 2..maxN.
     let g = tok;
-    for (let k = 2; k <= maxN && k <= recent.length; k++) {
-      g = combine(recent[recent.length - k]!, g);
+    for (let k = 2; k <= maxN && k <= t + 1; k++) {
+      g = combine(tokens[t + 1 - k]!, g);
       if (k >= minN) out.push(g);
     }
   }
+}
+
+/**
+ * Ordered pairs of word tokens 2..`window` positions apart (skip-bigrams): a cheap
+ * second-order signal ("card" … "arrive") that plain n-grams miss in free word order.
+ */
+export function wordPairsOf(
+  tokens: Uint32Array,
+  count: number,
+  window: number,
+  out: HashSink,
+): void {
+  for (let a = 0; a < count; a++) {
+    const left = tokens[a]! ^ 0x5bd1e995;
+    for (let b = a + 2; b <= a + window && b < count; b++) out.push(combine(left, tokens[b]!));
+  }
+}
+
+const scratch = new HashSink();
+
+export function emitWordNgrams(text: string, minN: number, maxN: number, out: HashSink): void {
+  scratch.clear();
+  emitTokens(text, scratch);
+  wordNgramsOf(scratch.buf, scratch.length, minN, maxN, out);
+}
+
+export function emitWordPairs(text: string, window: number, out: HashSink): void {
+  scratch.clear();
+  emitTokens(text, scratch);
+  wordPairsOf(scratch.buf, scratch.length, window, out);
 }
 
 /**
@@ -111,34 +150,6 @@ export function emitCharWbNgrams(text: string, minN: number, maxN: number, out: 
         h = Math.imul(h ^ c, FNV_PRIME);
         if (len >= minN) out.push(h >>> 0);
       }
-    }
-  }
-}
-
-/**
- * Ordered pairs of word tokens up to `window` positions apart (skip-bigrams): a cheap
- * second-order signal ("card" … "arrive") that plain n-grams miss in free word order.
- */
-export function emitWordPairs(text: string, window: number, out: HashSink): void {
-  const tokens: number[] = [];
-  const n = text.length;
-  let i = 0;
-  while (i < n) {
-    while (i < n && !isWordChar(text.charCodeAt(i))) i++;
-    const start = i;
-    let h = FNV_OFFSET;
-    while (i < n) {
-      const c = text.charCodeAt(i);
-      if (!isWordChar(c)) break;
-      h = Math.imul(h ^ c, FNV_PRIME);
-      i++;
-    }
-    if (i - start < 2) continue;
-    tokens.push(h >>> 0);
-  }
-  for (let a = 0; a < tokens.length; a++) {
-    for (let b = a + 2; b <= a + window && b < tokens.length; b++) {
-      out.push(combine(tokens[a]! ^ 0x5bd1e995, tokens[b]!));
     }
   }
 }

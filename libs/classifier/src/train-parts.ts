@@ -59,15 +59,21 @@ export function fitDesign(
   };
 }
 
-export function fitMembers(d: Design, p: FitParams): LinearModel[] {
+/**
+ * The learner's member models. `alpha` (n·K, see SvmOptions) warm-starts the SVM and
+ * receives its solution, so a C grid walked upwards and the refit after it start from
+ * the previous solution instead of from zero.
+ */
+export function fitMembers(d: Design, p: FitParams, alpha?: Float64Array): LinearModel[] {
   const k = p.labels.length;
   const svm = (c: number): LinearModel =>
     trainLinearSvm(d.x, d.y, k, {
       c,
-      maxPasses: 50,
+      maxPasses: 100,
       tolerance: 0.1,
       seed: p.seed,
       classWeight: p.classWeight,
+      ...(alpha ? { alpha } : {}),
     });
   const logreg = (c: number): LinearModel =>
     trainSoftmax(d.x, d.y, k, {
@@ -80,6 +86,16 @@ export function fitMembers(d: Design, p: FitParams): LinearModel[] {
   if (p.learner === 'svm') return [svm(p.c)];
   if (p.learner === 'logreg') return [logreg(p.c)];
   return [svm(p.c), logreg(ENSEMBLE_LOGREG_C)];
+}
+
+/**
+ * An SVM solution for `n` rows (class-major, K classes) as the start for the same rows
+ * followed by `added` new ones, which start at zero.
+ */
+export function extendDual(alpha: Float64Array, n: number, added: number, k: number): Float64Array {
+  const out = new Float64Array((n + added) * k);
+  for (let c = 0; c < k; c++) out.set(alpha.subarray(c * n, (c + 1) * n), c * (n + added));
+  return out;
 }
 
 /** Σ scaleₘ · modelₘ as one linear model (temperature 1, no abstention yet). */

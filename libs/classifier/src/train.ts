@@ -13,6 +13,7 @@ import { DEFAULT_FEATURES } from './presets.js';
 import { stratifiedSplit } from './split.js';
 import {
   combineMembers,
+  extendDual,
   fitDesign,
   fitMembers,
   rawScores,
@@ -109,10 +110,20 @@ export function trainFromExamples(
   const fit = { labels, learner, classWeight, seed };
 
   const design: Design = fitDesign(train, labels, spec);
-  let best: { c: number; scales: number[]; score: number; model: ModelData } | null = null;
+  type Best = {
+    c: number;
+    scales: number[];
+    score: number;
+    model: ModelData;
+    alpha?: Float64Array;
+  };
+  let best: Best | null = null;
   const candidates: TrainReport['candidates'] = [];
-  for (const c of valid.length > 0 ? grid : grid.slice(0, 1)) {
-    const members = fitMembers(design, { ...fit, c });
+  // Upwards, each C warm-started from the one before (the SVM's dual solution).
+  const alpha = learner === 'logreg' ? undefined : new Float64Array(train.length * labels.length);
+  const cs = valid.length > 0 ? [...grid].sort((a, b) => a - b) : grid.slice(0, 1);
+  for (const c of cs) {
+    const members = fitMembers(design, { ...fit, c }, alpha);
     // Ensemble members are scaled by their own validation temperature, so an SVM margin
     // and a log-odds count alike when they are summed.
     const scales = members.map((m) =>
@@ -124,7 +135,9 @@ export function trainFromExamples(
     const ev = valid.length > 0 ? evaluateClassifier(new LinearClassifier(model), valid) : null;
     const score = ev ? ev.accuracy + ev.macroF1 : 0;
     if (ev) candidates.push({ c, accuracy: ev.accuracy, macroF1: ev.macroF1 });
-    if (!best || score > best.score) best = { c, scales, score, model };
+    if (!best || score > best.score) {
+      best = { c, scales, score, model, ...(alpha ? { alpha: alpha.slice() } : {}) };
+    }
   }
   const { c, scales, model: chosen } = best!;
 
@@ -151,7 +164,9 @@ export function trainFromExamples(
   if (refit) {
     const all = [...train, ...valid];
     const full = fitDesign(all, labels, spec);
-    final = combineMembers(full, fitMembers(full, { ...fit, c }), scales, { ...fit, c });
+    // The validation rows are appended, so the chosen solution is a start for the rest.
+    const start = best!.alpha && extendDual(best!.alpha, train.length, valid.length, labels.length);
+    final = combineMembers(full, fitMembers(full, { ...fit, c }, start), scales, { ...fit, c });
     numFeatures = full.featurizer.numFeatures;
   }
   const data = {
