@@ -6,9 +6,11 @@ import { WordScorer } from './word-scorer.js';
  * One or more linear heads (e.g. the queue and the priority model) over one TF-IDF
  * featurization, laid out for prediction. Per feature the table holds its idf and then
  * every head's weights side by side, so a text is tokenized and hashed once and each of
- * its ~1,000 distinct n-grams costs one memory fetch for all heads: with a few MB of
- * weights that cannot stay in cache, fetches — not arithmetic — are what a prediction
- * costs. Built once at load; a call allocates nothing apart from toLowerCase.
+ * its distinct word n-grams and pairs (~400 in a ticket) costs one memory fetch for all
+ * heads: with a few MB of weights that cannot stay in cache, fetches — not arithmetic —
+ * are what a prediction costs. `char_words` blocks are scored a word at a time from a
+ * cache instead (WordScorer). Built once at load; a call allocates nothing apart from
+ * toLowerCase.
  */
 export class FusedScorer {
   readonly numHeads: number;

@@ -27,7 +27,8 @@ export interface SvmOptions {
  * descent with shrinking (Hsieh et al. 2008; liblinear's default solver). Each step is
  * closed-form and touches one row. Shrinking drops a row from a class's active set once
  * its projected gradient shows it will stay at zero: in one-vs-rest most rows are easy
- * negatives, so after a pass or two a class only revisits its few hard rows. The bias
+ * negatives, so after a few passes a class only revisits its few hundred hard rows
+ * (then all rows once more, to confirm convergence). The bias
  * is a constant feature (regularized, as in liblinear).
  */
 export function trainLinearSvm(
@@ -41,8 +42,8 @@ export function trainLinearSvm(
   const k = numClasses;
   const rand = createRng(opts.seed);
   // Rows in one random order, copied so that order is also the memory order: the passes
-  // then visit random chunks of consecutive rows, which keeps the stream of features
-  // in cache (a row-by-row shuffle made every row a cache miss and doubled the cost).
+  // then visit random chunks of consecutive rows, each chunk read front to back (a few
+  // percent cheaper than a row-by-row shuffle, and as random for the descent).
   const perm = new Int32Array(n).map((_, i) => i);
   shuffleInPlace(perm, rand);
   const { indptr, indices, values } = permuteRows(x, perm);
@@ -138,11 +139,10 @@ export function trainLinearSvm(
       }
       let kept = 0;
       for (let s = 0; s < size; s++) if (active[s]! >= 0) active[kept++] = active[s]!;
-      const shrunk = kept < size;
       size = kept;
       if (pgMax - pgMin <= opts.tolerance) {
         // Converged on the active rows: stop if that was all of them, else recheck all.
-        if (!shrunk && size === n) break;
+        if (size === n) break;
         for (let i = 0; i < n; i++) active[i] = i;
         size = n;
         pgMaxOld = Infinity;

@@ -4,8 +4,8 @@ import { termWeight } from './tfidf.js';
 
 // Words up to this many code units are cached; longer ones are rare and scored directly.
 const MAX_WORD = 24;
-// Memory for the cached per-word scores: big enough for the few thousand words a support
-// queue keeps using, small enough to stay in a core's cache next to the weights.
+// Memory for the cached per-word scores (plus the words themselves, ~1.3 MB for the
+// shipped pair of models): room for the few thousand words a support queue keeps using.
 const CACHE_BYTES = 1024 * 1024;
 
 /**
