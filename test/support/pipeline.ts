@@ -46,6 +46,8 @@ export interface PipelineOptions {
   /** IMAP mailbox the imap-poller ingests (default GreenMail's support@ INBOX); `port`
    * lets the poller go through a proxy of GreenMail's IMAP port. */
   imap?: { user: string; password: string; port?: number };
+  /** Database of every app and of the harness's own set-up (default the stack's DATABASE_URL). */
+  databaseUrl?: string;
 }
 
 export interface AppProcess {
@@ -88,7 +90,12 @@ export async function freePort(): Promise<number> {
  * A new IMAP checkpoint at the mailbox's current last UID: the poller of this run takes
  * only mail that arrives from now on (the IMAP twin of FROM_BEGINNING=false).
  */
-async function seedImapCheckpoint(name: string, user: string, password: string): Promise<void> {
+async function seedImapCheckpoint(
+  databaseUrl: string,
+  name: string,
+  user: string,
+  password: string,
+): Promise<void> {
   const client = new ImapFlow({
     host: stackEnv('IMAP_HOST'),
     port: Number(stackEnv('IMAP_PORT')),
@@ -104,7 +111,7 @@ async function seedImapCheckpoint(name: string, user: string, password: string):
     await client.logout();
   }
   if (!status) throw new Error(`IMAP STATUS of ${user}'s INBOX failed`);
-  const pool = createPool({ url: stackEnv('DATABASE_URL'), max: 1 });
+  const pool = createPool({ url: databaseUrl, max: 1 });
   try {
     await pool.query(
       `INSERT INTO imap_checkpoints (mailbox, uid_validity, last_uid, updated_at) VALUES ($1, $2, $3, now())`,
@@ -136,6 +143,7 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
   const mailboxName = `${runId}:support`;
   const imap = options.imap ?? { user: `support@${stackEnv('MAIL_DOMAIN')}`, password: 'support' };
   const groups: Partial<Record<AppName, string>> = {};
+  const databaseUrl = options.databaseUrl ?? stackEnv('DATABASE_URL');
   const kafka = createKafka({
     brokers: parseBrokers(stackEnv('KAFKA_BROKERS')),
     clientId: runId,
@@ -143,7 +151,7 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
   });
 
   if (names.includes('analytics')) {
-    const admin = createPool({ url: stackEnv('DATABASE_URL'), max: 1 });
+    const admin = createPool({ url: databaseUrl, max: 1 });
     try {
       await createRollupSchema(admin, analyticsSchema);
     } finally {
@@ -151,7 +159,7 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
     }
   }
   if (names.includes('imap-poller'))
-    await seedImapCheckpoint(mailboxName, imap.user, imap.password);
+    await seedImapCheckpoint(databaseUrl, mailboxName, imap.user, imap.password);
 
   const envOf = (name: AppName, port: number): Record<string, string> => {
     const env: Record<string, string> = {
@@ -159,6 +167,7 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
       LOG_LEVEL: options.logLevel ?? 'info',
       KAFKA_CLIENT_ID: runId,
       METRICS_PORT: String(port),
+      DATABASE_URL: databaseUrl,
     };
     const prefix = CONSUMERS[name];
     if (prefix) {
@@ -292,7 +301,7 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
           clearTimeout(timer);
         }),
       );
-      const admin = createPool({ url: stackEnv('DATABASE_URL'), max: 1 });
+      const admin = createPool({ url: databaseUrl, max: 1 });
       try {
         if (names.includes('analytics'))
           await admin.query(`DROP SCHEMA IF EXISTS ${analyticsSchema} CASCADE`);

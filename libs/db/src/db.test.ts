@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { stackEnv, unique } from '../../../test/support/env.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { stackEnv, unique, waitFor } from '../../../test/support/env.js';
 import { createPool, migrate, withTransaction } from './index.js';
 
 const pool = createPool({ url: stackEnv('DATABASE_URL') });
@@ -59,5 +60,35 @@ describe('pool', () => {
     await expect(
       pool.query('insert into processed_events (consumer, event_id) values ($1, $2)', ['test', '']),
     ).rejects.toThrow(/check constraint/);
+  });
+
+  it('survives the server ending a checked-out connection between queries (restart)', async () => {
+    const own = createPool({
+      url: stackEnv('DATABASE_URL'),
+      max: 2,
+      applicationName: unique('term'),
+    });
+    try {
+      const client = await own.connect();
+      const { rows } = await client.query<{ pid: number }>('select pg_backend_pid() as pid');
+      // What a restart does to every backend: FATAL 57P01 while the app holds the client,
+      // delivered as an 'error' event (no query is running). Without a listener, that
+      // event is an uncaught exception, which fails this run.
+      await pool.query('select pg_terminate_backend($1)', [rows[0]!.pid]);
+      await waitFor(
+        async () =>
+          (await pool.query('select 1 from pg_stat_activity where pid = $1', [rows[0]!.pid]))
+            .rowCount === 0 || undefined,
+        { what: 'the backend to end' },
+      );
+      await sleep(200);
+      // The client fails its next query, and its release takes it out of the pool.
+      await expect(client.query('select 1')).rejects.toThrow();
+      client.release();
+      expect((await own.query<{ n: number }>('select 1 as n')).rows).toEqual([{ n: 1 }]);
+      expect(own.totalCount).toBe(1);
+    } finally {
+      await own.end();
+    }
   });
 });

@@ -21,6 +21,12 @@ export function createPool(options: PoolOptions): pg.Pool {
     connectionTimeoutMillis: 10_000,
   });
   pool.on('error', (err) => options.onIdleError?.(err));
+  // A client that is checked out but between queries (inside a transaction while the app
+  // awaits Kafka, say) gets the server's FATAL on restart as an 'error' event, which the
+  // pool listens to only while the client is idle: without a listener of its own, that
+  // event kills the process. The error is not lost: the client is no longer queryable, so
+  // its next query fails in the caller (which retries), and its release removes it.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
 

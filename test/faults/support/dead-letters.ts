@@ -2,7 +2,14 @@
 // arrives, so an audit can count the dead letters of its own tickets.
 import { Registry } from 'prom-client';
 import { DLQ_TOPICS } from '@mailroom/events';
-import { createKafka, createProducer, parseBrokers, runConsumer } from '@mailroom/kafka';
+import {
+  createKafka,
+  createProducer,
+  ensureTopics,
+  parseBrokers,
+  runConsumer,
+  topicSpecs,
+} from '@mailroom/kafka';
 import { stackEnv, testLogger, unique } from '../../support/env.js';
 
 export interface DeadLetter {
@@ -19,13 +26,22 @@ export interface DeadLetterWatch {
   stop(): Promise<void>;
 }
 
-export async function watchDeadLetters(): Promise<DeadLetterWatch> {
+/** `replicationFactor`: of the dead-letter topics, created here as the apps would if missing. */
+export async function watchDeadLetters({ replicationFactor = 1 } = {}): Promise<DeadLetterWatch> {
   const logger = testLogger('dlq-watch');
   const kafka = createKafka({
     brokers: parseBrokers(stackEnv('KAFKA_BROKERS')),
     clientId: unique('dlq-watch'),
     logger,
   });
+  // Subscribing to a topic that does not exist yet fails (a fresh stack has none).
+  await ensureTopics(
+    kafka,
+    topicSpecs(Object.values(DLQ_TOPICS), {
+      KAFKA_TOPIC_PARTITIONS: 6,
+      KAFKA_REPLICATION_FACTOR: replicationFactor,
+    }),
+  );
   const producer = await createProducer(kafka);
   const records: DeadLetter[] = [];
   const consumer = await runConsumer({

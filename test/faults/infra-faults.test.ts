@@ -1,8 +1,9 @@
-// Faults that disturb everyone on the machine, so they run only on demand
-// (`npm run test:faults:heavy`, config test/faults/vitest.heavy.config.ts), never in
-// `npm test`: Postgres restarted under load, the poller's IMAP server gone for 30 s, and
-// the partition leader SIGKILLed in the 3-broker Kafka mode (acks=all,
-// min.insync.replicas=2). Same audit as pipeline-faults.test.ts.
+// The infrastructure under the pipeline failing under load: Postgres restarted (a server
+// of the test's own, so the machine's server, which other work shares, is untouched), the
+// poller's IMAP server unreachable for 30 s, and the partition leader SIGKILLed in the
+// 3-broker Kafka mode (acks=all, min.insync.replicas=2). Same audit as
+// pipeline-faults.test.ts: every accepted ticket stored once, routed, analyzed, and one
+// acknowledgement mail.
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,6 +19,7 @@ import { audit, formatReports, type AuditReport } from './support/audit.js';
 import { watchDeadLetters, type DeadLetterWatch } from './support/dead-letters.js';
 import { startLoad, type Submission } from './support/load.js';
 import { deleteMailUsers } from './support/mail-users.js';
+import { startPrivatePostgres, type PrivatePostgres } from './support/private-postgres.js';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
 
 const run = promisify(execFile);
@@ -57,7 +59,7 @@ async function check(
 }
 
 afterAll(async () => {
-  console.log(`\nheavy faults:\n${formatReports(reports)}\n`);
+  console.log(`\ninfrastructure faults:\n${formatReports(reports)}\n`);
   await deleteMailUsers(mailUsers);
 });
 
@@ -66,12 +68,15 @@ describe('single broker: Postgres restart and IMAP outage', () => {
   let pool: pg.Pool;
   let dlq: DeadLetterWatch;
   let imap: TcpProxy;
+  let postgres: PrivatePostgres;
 
   beforeAll(async () => {
+    postgres = await startPrivatePostgres('infra-faults');
     imap = await startTcpProxy(stackEnv('IMAP_HOST'), Number(stackEnv('IMAP_PORT')));
     dlq = await watchDeadLetters();
-    pool = createPool({ url: stackEnv('DATABASE_URL'), max: 4 });
+    pool = createPool({ url: postgres.url, max: 4 });
     pipeline = await startPipeline({
+      databaseUrl: postgres.url,
       imap: { user: `support@${stackEnv('MAIL_DOMAIN')}`, password: 'support', port: imap.port },
     });
   }, 150_000);
@@ -80,13 +85,14 @@ describe('single broker: Postgres restart and IMAP outage', () => {
     await dlq?.stop();
     await imap?.close();
     await pool?.end();
-  }, 60_000);
+    await postgres?.stop();
+  }, 90_000);
 
   it('loses nothing when Postgres restarts under load', async () => {
     const marker = `${pipeline.runId}-pg`;
     const load = startLoad(pipeline, { marker, ratePerSec: RATE, mailEveryMs: 1_000 });
     await sleep(5_000);
-    await run('pg_ctlcluster', ['15', 'main', 'restart']);
+    await postgres.restart(3_000); // down for 3 s, then the same data again
     await sleep(10_000);
     const { accepted } = await load.stop();
     await pool.query('SELECT 1').catch(() => undefined); // the pool drops its dead clients
@@ -111,13 +117,14 @@ describe('3-broker Kafka: the partition leader is SIGKILLed', () => {
   let pipeline: Pipeline;
   let pool: pg.Pool;
   let dlq: DeadLetterWatch;
+  const brokersBefore = process.env.KAFKA_BROKERS;
   const cluster = join(stackEnv('MAILROOM_ROOT'), 'deploy/local/kafka-cluster.sh');
 
   beforeAll(async () => {
     await run('bash', [cluster, 'up']);
     // Everything of this block (apps, load, watchers) talks to the cluster.
     process.env.KAFKA_BROKERS = stackEnv('KAFKA_CLUSTER_BROKERS');
-    dlq = await watchDeadLetters();
+    dlq = await watchDeadLetters({ replicationFactor: 3 });
     pool = createPool({ url: stackEnv('DATABASE_URL'), max: 4 });
     pipeline = await startPipeline({
       env: Object.fromEntries(
@@ -138,6 +145,7 @@ describe('3-broker Kafka: the partition leader is SIGKILLed', () => {
     await dlq?.stop();
     await pool?.end();
     await run('bash', [cluster, 'down']);
+    process.env.KAFKA_BROKERS = brokersBefore;
   }, 120_000);
 
   it('loses no acknowledged ticket when the leader of tickets.raw dies', async () => {
@@ -146,8 +154,8 @@ describe('3-broker Kafka: the partition leader is SIGKILLed', () => {
     await sleep(5_000);
     const admin = createKafka({
       brokers: parseBrokers(stackEnv('KAFKA_BROKERS')),
-      clientId: 'heavy-faults',
-      logger: testLogger('heavy'),
+      clientId: 'infra-faults',
+      logger: testLogger('infra-faults'),
     }).admin();
     await admin.connect();
     const meta = await admin.fetchTopicMetadata({ topics: ['tickets.raw'] });
