@@ -14,7 +14,13 @@ import {
 } from '../../apps/categorizer/test/fake-anthropic-server.js';
 import { stackEnv } from '../support/env.js';
 import { startPipeline, type AppName, type Pipeline } from '../support/pipeline.js';
-import { audit, formatReports, type AuditReport } from './support/audit.js';
+import {
+  audit,
+  expectClean,
+  expectNoCrash,
+  formatReports,
+  type AuditReport,
+} from './support/audit.js';
 import { createMailUsers, deleteMailUsers } from './support/mail-users.js';
 import { watchDeadLetters, type DeadLetterWatch } from './support/dead-letters.js';
 import { fuzzCases } from './support/fuzz.js';
@@ -53,24 +59,6 @@ async function check(
   });
   reports.push(report);
   return report;
-}
-
-function expectClean(report: AuditReport) {
-  expect(report.missing.slice(0, 10)).toEqual([]);
-  expect(report).toMatchObject({
-    stored: report.submitted,
-    routed: report.submitted,
-    acknowledged: report.submitted,
-    analyzed: report.submitted,
-    duplicates: 0,
-    duplicateMails: 0,
-    deadLetters: 0,
-  });
-}
-
-function expectNoCrash() {
-  for (const app of pipeline.apps.values())
-    expect({ app: app.name, crashes: app.crashes }).toEqual({ app: app.name, crashes: [] });
 }
 
 beforeAll(async () => {
@@ -144,7 +132,7 @@ describe('the pipeline under faults', () => {
       expect(r.submitted).toBeGreaterThan(0);
       expectClean(r);
     }
-    expectNoCrash();
+    expectNoCrash(pipeline);
   }, 240_000);
 
   it('falls back to the local model while the LLM answers 429/529/timeouts for 30 s', async () => {
@@ -174,7 +162,7 @@ describe('the pipeline under faults', () => {
     );
     console.log('categorized by:', rows);
     expect(rows.find((r) => r.method === 'local')?.n ?? 0).toBeGreaterThan(0);
-    expectNoCrash();
+    expectNoCrash(pipeline);
   }, 200_000);
 
   it('sends every acknowledgement once after SMTP was down for 30 s', async () => {
@@ -192,7 +180,7 @@ describe('the pipeline under faults', () => {
     const { accepted } = await load.stop();
     const report = await check('SMTP down 30 s', marker, accepted);
     expectClean(report);
-    expectNoCrash();
+    expectNoCrash(pipeline);
   }, 200_000);
 
   it('answers 500 fuzzed requests with 2xx/4xx only and stays up', async () => {
@@ -208,7 +196,7 @@ describe('the pipeline under faults', () => {
       expect({ name, ready: await pipeline.ready(name) }).toEqual({ name, ready: true });
     const report = await check('REST fuzz (500 requests)', marker, result.accepted);
     expectClean(report);
-    expectNoCrash();
+    expectNoCrash(pipeline);
   }, 200_000);
   // Last: a producer that does not recover from the restart would fail every later scenario.
   it('loses nothing when the Kafka broker restarts', async () => {
@@ -230,6 +218,6 @@ describe('the pipeline under faults', () => {
     // Retriable (503), never 500: a client must know that retrying is right.
     expect(answers['500'] ?? 0).toBe(0);
     expectClean(report);
-    expectNoCrash();
+    expectNoCrash(pipeline);
   }, 200_000);
 });

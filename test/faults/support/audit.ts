@@ -2,6 +2,8 @@
 // seen by analytics, and its requester got exactly one acknowledgement mail (counted in
 // the real mailbox on GreenMail, not in our own tables). Polls until all of it holds or
 // the time is up, then reports the counts either way.
+import { expect } from 'vitest';
+import type { Pipeline } from '../../support/pipeline.js';
 import type pg from 'pg';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DeadLetterWatch } from './dead-letters.js';
@@ -148,4 +150,24 @@ export function formatReports(reports: readonly AuditReport[]): string {
       .map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)))
       .join('  ');
   return [fmt(cols), ...lines.map(fmt)].join('\n');
+}
+
+/** Every accepted ticket stored once, routed, analyzed, one acknowledgement, no dead letter. */
+export function expectClean(report: AuditReport): void {
+  expect(report.missing.slice(0, 10)).toEqual([]);
+  expect(report).toMatchObject({
+    stored: report.submitted,
+    routed: report.submitted,
+    acknowledged: report.submitted,
+    analyzed: report.submitted,
+    duplicates: 0,
+    duplicateMails: 0,
+    deadLetters: 0,
+  });
+}
+
+/** No app of the pipeline exited without the harness asking it to. */
+export function expectNoCrash(pipeline: Pipeline): void {
+  for (const app of pipeline.apps.values())
+    expect({ app: app.name, crashes: app.crashes }).toEqual({ app: app.name, crashes: [] });
 }
