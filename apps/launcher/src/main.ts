@@ -3,7 +3,9 @@
 // In production the same apps run as separate processes (apps/<name>/src/main.ts).
 import { AnalyticsConfig, start as startAnalytics } from '@mailroom/analytics';
 import { CategorizerConfig, start as startCategorizer } from '@mailroom/categorizer';
-import { loadConfig } from '@mailroom/config';
+import { APP_PORTS, loadConfig } from '@mailroom/config';
+
+type AppName = keyof typeof APP_PORTS;
 import { ImapPollerConfig, start as startImapPoller } from '@mailroom/imap-poller';
 import { NotifierConfig, start as startNotifier } from '@mailroom/notifier';
 import { RouterConfig, start as startRouter } from '@mailroom/router';
@@ -15,36 +17,72 @@ const logger = createLogger({ name: 'launcher', level: 'info' });
 const shutdown = createShutdown({ logger, deadlineMs: 45_000 });
 shutdown.installSignalHandlers();
 
-const env = process.env;
+/**
+ * The ports of the local stack's names (deploy/local/stack.env, which Prometheus scrapes):
+ * one process runs every app, so one METRICS_PORT cannot serve them all. Each app gets
+ * its own variable if set; PORT, the intake's own name, wins over INTAKE_API_PORT.
+ */
+const STACK_PORTS: Record<AppName, string> = {
+  'ticket-store': 'TICKET_STORE_METRICS_PORT',
+  categorizer: 'CATEGORIZER_METRICS_PORT',
+  router: 'ROUTER_METRICS_PORT',
+  notifier: 'NOTIFIER_METRICS_PORT',
+  analytics: 'ANALYTICS_METRICS_PORT',
+  'imap-poller': 'IMAP_POLLER_METRICS_PORT',
+  'intake-api': 'INTAKE_API_PORT',
+};
+
+function envOf(name: AppName): NodeJS.ProcessEnv {
+  const port = process.env[STACK_PORTS[name]];
+  if (name !== 'intake-api') return port ? { ...process.env, METRICS_PORT: port } : process.env;
+  // GET /api/health asks each app of this process, on the port it was given here.
+  const health = Object.entries(STACK_PORTS)
+    .filter(([app]) => app !== 'intake-api')
+    .map(
+      ([app, v]) => `${app}=http://127.0.0.1:${process.env[v] ?? APP_PORTS[app as AppName]}/health`,
+    )
+    .join(',');
+  return {
+    ...process.env,
+    PORT: process.env.PORT ?? port,
+    PIPELINE_HEALTH_URLS: process.env.PIPELINE_HEALTH_URLS ?? health,
+  };
+}
+
 const child = (name: string) => ({ logger: logger.child({ service: name }) });
 const apps: { name: string; start: () => Promise<{ stop(): Promise<void> }> }[] = [
   {
     name: 'ticket-store',
-    start: () => startTicketStore(loadConfig(TicketStoreConfig, env), child('ticket-store')),
+    start: () =>
+      startTicketStore(loadConfig(TicketStoreConfig, envOf('ticket-store')), child('ticket-store')),
   },
   {
     name: 'categorizer',
-    start: () => startCategorizer(loadConfig(CategorizerConfig, env), child('categorizer')),
+    start: () =>
+      startCategorizer(loadConfig(CategorizerConfig, envOf('categorizer')), child('categorizer')),
   },
   {
     name: 'router',
-    start: () => startRouter(loadConfig(RouterConfig, env), child('router')),
+    start: () => startRouter(loadConfig(RouterConfig, envOf('router')), child('router')),
   },
   {
     name: 'notifier',
-    start: () => startNotifier(loadConfig(NotifierConfig, env), child('notifier')),
+    start: () => startNotifier(loadConfig(NotifierConfig, envOf('notifier')), child('notifier')),
   },
   {
     name: 'analytics',
-    start: () => startAnalytics(loadConfig(AnalyticsConfig, env), child('analytics')),
+    start: () =>
+      startAnalytics(loadConfig(AnalyticsConfig, envOf('analytics')), child('analytics')),
   },
   {
     name: 'imap-poller',
-    start: () => startImapPoller(loadConfig(ImapPollerConfig, env), child('imap-poller')),
+    start: () =>
+      startImapPoller(loadConfig(ImapPollerConfig, envOf('imap-poller')), child('imap-poller')),
   },
   {
     name: 'intake-api',
-    start: () => startIntake(loadConfig(IntakeConfigSchema, env), child('intake-api')),
+    start: () =>
+      startIntake(loadConfig(IntakeConfigSchema, envOf('intake-api')), child('intake-api')),
   },
 ];
 
