@@ -97,6 +97,25 @@ describe('createBatchingProducer', () => {
     await batching.close();
   });
 
+  it('sends the next batch before it answers the callers of the acknowledged one', async () => {
+    const topic = await topicWith(3);
+    const { wrapped, stats } = watched(producer);
+    const batching = createBatchingProducer(wrapped, { maxBatch: 100 });
+    // The first record leaves alone; the next ones queue while it is in flight.
+    const first = batching.send(topic, { key: 'a', value: 'first' }).then(() => stats.requests);
+    await new Promise((r) => setImmediate(r));
+    expect(stats.requests).toBe(1);
+    const rest = Array.from({ length: 20 }, (_, i) =>
+      batching.send(topic, { key: `k${i}`, value: String(i) }),
+    );
+    // When the first caller hears of its ack, the second request is already out.
+    expect(await first).toBe(2);
+    await Promise.all(rest);
+    expect(stats.sizes).toEqual([1, 20]);
+    expect(stats.acked).toBe(21);
+    await batching.close();
+  });
+
   it('lingers an idle record, and flush() sends it at once', async () => {
     const topic = await topicWith(1);
     const { wrapped, stats } = watched(producer);

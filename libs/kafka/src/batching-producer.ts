@@ -82,7 +82,8 @@ export function createBatchingProducer(
     return queue.splice(0, count);
   };
 
-  const sendBatch = async (batch: Pending[]): Promise<void> => {
+  /** Sends one batch; resolves with its error (undefined: acknowledged), never rejects. */
+  const sendBatch = async (batch: Pending[]): Promise<unknown> => {
     // Queue order is kept per topic, so records of one key stay in order.
     const byTopic = new Map<string, Message[]>();
     for (const p of batch) {
@@ -97,9 +98,9 @@ export function createBatchingProducer(
       } else {
         await producer.sendMany([...byTopic].map(([topic, messages]) => ({ topic, messages })));
       }
-      for (const p of batch) p.resolve();
+      return undefined;
     } catch (err) {
-      for (const p of batch) p.reject(err);
+      return err ?? new Error('produce failed');
     }
   };
 
@@ -108,11 +109,15 @@ export function createBatchingProducer(
     timer = undefined;
     if (inFlight || queue.length === 0) return;
     const batch = takeBatch();
-    inFlight = sendBatch(batch).finally(() => {
+    inFlight = sendBatch(batch).then((err) => {
       inFlight = undefined;
-      // Records that arrived meanwhile have lingered long enough: send them now.
+      // Records that arrived meanwhile have lingered long enough: they leave now, before
+      // this batch's callers are answered, so the broker works on them while the callers
+      // go on (an HTTP answer each, for intake).
       if (queue.length > 0) drain();
-      else idleWaiters.splice(0).forEach((wake) => wake());
+      if (err === undefined) for (const p of batch) p.resolve();
+      else for (const p of batch) p.reject(err);
+      if (!inFlight && queue.length === 0) idleWaiters.splice(0).forEach((wake) => wake());
     });
   };
 
