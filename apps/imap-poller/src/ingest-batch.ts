@@ -3,7 +3,7 @@ import type pg from 'pg';
 import { DLQ_TOPICS, TOPICS } from '@mailroom/events';
 import { classifyError, errorCode, type MailroomProducer, type Message } from '@mailroom/kafka';
 import type { Logger } from '@mailroom/observability';
-import { sha256Of, type BlobStore } from './blob-store.js';
+import { sha256Of, type BlobRef, type BlobStore } from './blob-store.js';
 import { deadLetter, type MessageOrigin } from './build-record.js';
 import {
   ingestBuffer,
@@ -13,6 +13,7 @@ import {
   type Ingested,
 } from './ingest-message.js';
 import type { PollerMetrics } from './metrics.js';
+import type { ParsePool } from './parse-pool.js';
 import { paced } from './stream-pacer.js';
 import { markUndeliverable } from './undeliverable.js';
 
@@ -26,6 +27,8 @@ export interface BatchDeps {
   logger: Logger;
   maxMessageBytes: number;
   oversized: 'ticket' | 'dlq';
+  /** Parse threads for small single-part mail; null: parsed in this thread. */
+  parsePool: ParsePool | null;
 }
 
 /** Above this a message is streamed (download) instead of fetched whole with its window. */
@@ -129,23 +132,24 @@ export const originOf = (deps: BatchDeps, uidValidity: string, uid: number, size
   size,
 });
 
-/** A parsed batch; its raw messages are still being stored (await `stored` first). */
+/** A batch being parsed while its raw messages are stored; both settle as data. */
 export interface PreparedBatch {
-  results: Ingested[];
+  /** The record or dead letter of each message, or the failure (a fault of the world). */
+  results: Promise<{ ok: Ingested[] } | { err: unknown }>;
   /** Settles once the raw messages are in the blob store; null, or the failure. */
   stored: Promise<{ err: unknown } | null>;
 }
 
 /**
- * Turns each message of a batch into its record or dead letter, while its raw bytes
- * go to the blob store in one INSERT. The records reference those blobs: produce them
- * only after `stored` settled without failure.
+ * Turns each message of a batch into its record or dead letter (in a parse thread when
+ * there is one), while its raw bytes go to the blob store in one INSERT. The records
+ * reference those blobs: produce them only after `stored` settled without failure.
  */
-export async function prepareSmall(
+export function prepareSmall(
   batch: readonly FetchedMessage[],
   uidValidity: string,
   deps: BatchDeps,
-): Promise<PreparedBatch> {
+): PreparedBatch {
   const refs = batch.map((f) => ({ sha256: sha256Of(f.source), size: f.source.length }));
   // Settled as data, so a failure is never left unhandled while the batch waits.
   const stored = deps.blobs
@@ -160,23 +164,70 @@ export async function prepareSmall(
       () => null,
       (err: unknown) => ({ err }),
     );
-  try {
-    // Single-part text mail synchronously; the rest through the full parser.
-    const results: (Ingested | null)[] = batch.map((f, i) => {
-      const o = originOf(deps, uidValidity, f.uid, f.size);
-      return guardedSync(o, () => ingestSimple(f.source, refs[i]!, o, deps.ingest));
-    });
-    const rest = [...results.keys()].filter((i) => results[i] === null);
-    await mapLimit(rest, PARSE_CONCURRENCY, async (i) => {
-      const f = batch[i]!;
-      const o = originOf(deps, uidValidity, f.uid, f.size);
-      results[i] = await guarded(o, () => ingestBuffer(f.source, refs[i]!, o, deps.ingest));
-    });
-    return { results: results as Ingested[], stored };
-  } catch (err) {
-    await stored; // no INSERT left running behind a failed batch
-    throw err;
+  const results = parseSmall(batch, refs, uidValidity, deps).then(
+    (ok) => ({ ok }),
+    async (err: unknown) => {
+      await stored; // no INSERT left running behind a failed batch
+      return { err };
+    },
+  );
+  return { results, stored };
+}
+
+/** The messages of a batch in a parse thread, their bytes back to back. */
+function inThread(
+  batch: readonly FetchedMessage[],
+  refs: BlobRef[],
+  uidValidity: string,
+  deps: BatchDeps,
+  pool: ParsePool,
+) {
+  const data = new Uint8Array(batch.reduce((n, f) => n + f.source.length, 0));
+  const ends: number[] = [];
+  let at = 0;
+  for (const f of batch) {
+    data.set(f.source, at);
+    ends.push((at += f.source.length));
   }
+  return pool.parse({
+    data,
+    ends,
+    uids: batch.map((f) => f.uid),
+    sizes: batch.map((f) => f.size),
+    sha256: refs.map((r) => r.sha256),
+    mailbox: deps.mailbox,
+    uidValidity,
+  });
+}
+
+async function parseSmall(
+  batch: readonly FetchedMessage[],
+  refs: BlobRef[],
+  uidValidity: string,
+  deps: BatchDeps,
+): Promise<Ingested[]> {
+  let threaded: (Ingested | null | 'again')[] | null = null;
+  if (deps.parsePool) {
+    try {
+      threaded = await inThread(batch, refs, uidValidity, deps, deps.parsePool);
+    } catch (err) {
+      deps.logger.warn({ err }, 'parse thread failed: batch parsed in the main thread');
+    }
+  }
+  // Single-part text mail synchronously; the rest through the full parser.
+  const results: (Ingested | null)[] = batch.map((f, i) => {
+    const done = threaded?.[i];
+    if (done !== undefined && done !== 'again') return done;
+    const o = originOf(deps, uidValidity, f.uid, f.size);
+    return guardedSync(o, () => ingestSimple(f.source, refs[i]!, o, deps.ingest));
+  });
+  const rest = [...results.keys()].filter((i) => results[i] === null);
+  await mapLimit(rest, PARSE_CONCURRENCY, async (i) => {
+    const f = batch[i]!;
+    const o = originOf(deps, uidValidity, f.uid, f.size);
+    results[i] = await guarded(o, () => ingestBuffer(f.source, refs[i]!, o, deps.ingest));
+  });
+  return results as Ingested[];
 }
 
 /**

@@ -143,7 +143,8 @@ async function streamSmall(
       wakeReader();
       const end = committer.timer();
       timing.batches++;
-      const prepared = await prepareSmall(batch, uidValidity, deps);
+      // Parsed (in a parse thread when there is one) while the next batch is taken.
+      const prepared = prepareSmall(batch, uidValidity, deps);
       committer.enqueue(
         prepared.results,
         batch.map((f) => f.uid),

@@ -31,6 +31,7 @@ export class WindowProgress {
 
 type SaveCheckpoint = (lastUid: number, doneInWindow: number) => Promise<void>;
 type Stored = Promise<{ err: unknown } | null> | null;
+type Results = Ingested[] | Promise<{ ok: Ingested[] } | { err: unknown }>;
 
 /**
  * Produces the batches of a window strictly in order, each once its raw messages
@@ -66,16 +67,24 @@ export class WindowCommitter {
     return this.failure !== null || this.abandoned;
   }
 
-  /** Queues a batch: produced after the batches before it and once `stored` settled. */
-  enqueue(results: Ingested[], done: number[], stored: Stored, end?: () => void): void {
+  /**
+   * Queues a batch: produced after the batches before it, once `stored` and its
+   * results (still being parsed, maybe) settled.
+   */
+  enqueue(results: Results, done: number[], stored: Stored, end?: () => void): void {
     this.pending++;
     this.chain = this.chain
       .then(async () => {
-        if (this.failed()) return;
+        if (this.failed()) {
+          await Promise.all([stored, Array.isArray(results) ? null : results]);
+          return; // skipped, but nothing of it left running
+        }
         try {
           const s = stored ? await stored : null;
           if (s) throw s.err;
-          await commitResults(results, this.deps);
+          const r = Array.isArray(results) ? { ok: results } : await results;
+          if ('err' in r) throw r.err;
+          await commitResults(r.ok, this.deps);
           const lastUid = this.progress.mark(done);
           if (lastUid !== null) this.checkpoint(lastUid);
           end?.();
