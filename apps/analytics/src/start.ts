@@ -1,20 +1,7 @@
 import { createPool } from '@mailroom/db';
 import { ALL_TOPICS } from '@mailroom/events';
-import {
-  topicSpecs,
-  kafkaReadiness,
-  createKafka,
-  createProducer,
-  ensureTopics,
-  parseBrokers,
-  runConsumer,
-} from '@mailroom/kafka';
-import {
-  createLogger,
-  createMetricsRegistry,
-  startOpsServer,
-  type Logger,
-} from '@mailroom/observability';
+import { startConsumerApp } from '@mailroom/kafka';
+import { createLogger, createMetricsRegistry, type Logger } from '@mailroom/observability';
 import { Counter } from 'prom-client';
 import type { AnalyticsConfig } from './config.js';
 import { createHandlers } from './handle-records.js';
@@ -62,60 +49,24 @@ export async function start(
     ROLLUP_METRICS,
   );
 
-  const kafka = createKafka({
-    brokers: parseBrokers(config.KAFKA_BROKERS),
-    clientId: `${config.KAFKA_CLIENT_ID}-analytics`,
-    logger,
-  });
-  await ensureTopics(
-    kafka,
-    topicSpecs(
-      [
-        ...new Set([
-          ...ALL_TOPICS,
-          config.ANALYTICS_EVENTS_TOPIC,
-          `${config.ANALYTICS_EVENTS_TOPIC}.dlq`,
-        ]),
-      ],
-      config,
-    ),
-  );
-  const producer = await createProducer(kafka); // dead letters only
-  const readiness = kafkaReadiness(kafka);
-  const consumer = await runConsumer({
-    kafka,
-    producer,
+  const app = await startConsumerApp({
+    name: 'analytics',
+    config,
     logger,
     registry,
-    groupId: config.ANALYTICS_GROUP_ID,
-    topics: [config.ANALYTICS_EVENTS_TOPIC],
-    fetchMinBytes: config.KAFKA_FETCH_MIN_BYTES,
-    fetchMaxWaitMs: config.KAFKA_FETCH_MAX_WAIT_MS,
-    partitionsConsumedConcurrently: config.ANALYTICS_CONCURRENCY,
-    fromBeginning: config.ANALYTICS_FROM_BEGINNING,
-    maxChunk: config.ANALYTICS_BATCH_SIZE,
-    ...createHandlers(pool, prices, applied),
-  });
-  const ops = await startOpsServer({
-    port: config.METRICS_PORT,
-    host: config.METRICS_HOST,
-    registry,
-    logger,
-    checks: {
-      postgres: () => pool.query('SELECT 1 FROM analytics_applied_events LIMIT 1'),
-      kafka: () => readiness.check(),
-    },
+    topics: [...ALL_TOPICS, config.ANALYTICS_EVENTS_TOPIC, `${config.ANALYTICS_EVENTS_TOPIC}.dlq`],
+    // The producer writes dead letters only.
+    consume: () => ({
+      groupId: config.ANALYTICS_GROUP_ID,
+      topics: [config.ANALYTICS_EVENTS_TOPIC],
+      partitionsConsumedConcurrently: config.ANALYTICS_CONCURRENCY,
+      fromBeginning: config.ANALYTICS_FROM_BEGINNING,
+      maxChunk: config.ANALYTICS_BATCH_SIZE,
+      ...createHandlers(pool, prices, applied),
+    }),
+    checks: { postgres: () => pool.query('SELECT 1 FROM analytics_applied_events LIMIT 1') },
+    close: () => pool.end(),
   });
   logger.info({ schema: config.ANALYTICS_DB_SCHEMA }, 'analytics started');
-  return {
-    port: ops.port,
-    joined: consumer.joined,
-    stop: async () => {
-      await consumer.stop();
-      await producer.disconnect();
-      await ops.close();
-      await readiness.close();
-      await pool.end();
-    },
-  };
+  return { port: app.port, joined: app.joined, stop: app.stop };
 }

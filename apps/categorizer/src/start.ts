@@ -1,19 +1,6 @@
 import { ALL_TOPICS, TOPICS } from '@mailroom/events';
-import {
-  topicSpecs,
-  kafkaReadiness,
-  createKafka,
-  createProducer,
-  ensureTopics,
-  parseBrokers,
-  runConsumer,
-} from '@mailroom/kafka';
-import {
-  createLogger,
-  createMetricsRegistry,
-  startOpsServer,
-  type Logger,
-} from '@mailroom/observability';
+import { startConsumerApp } from '@mailroom/kafka';
+import { createLogger, createMetricsRegistry, type Logger } from '@mailroom/observability';
 import { createCategorizerFromConfig } from './build-categorizer.js';
 import { createCategorizerMetrics } from './categorizer-metrics.js';
 import type { CategorizerConfig } from './config.js';
@@ -29,57 +16,35 @@ export async function start(config: CategorizerConfig, options: StartOptions = {
   const registry = createMetricsRegistry('categorizer');
   // Fails fast on a bad taxonomy or model file, before joining the group.
   const built = await createCategorizerFromConfig(config, { registry, logger });
-  const kafka = createKafka({
-    brokers: parseBrokers(config.KAFKA_BROKERS),
-    clientId: `${config.KAFKA_CLIENT_ID}-categorizer`,
-    logger,
-  });
-  await ensureTopics(kafka, topicSpecs(ALL_TOPICS, config));
-  const producer = await createProducer(kafka);
-  const readiness = kafkaReadiness(kafka);
-  const deps: HandlerDeps = {
-    categorizer: built.categorizer,
-    taxonomy: built.taxonomy,
-    fallbackDepartment: built.fallbackDepartment,
-    producer,
-    metrics: createCategorizerMetrics(registry),
-  };
-  const consumer = await runConsumer({
-    kafka,
-    producer,
+  const metrics = createCategorizerMetrics(registry);
+  const app = await startConsumerApp({
+    name: 'categorizer',
+    config,
     logger,
     registry,
-    groupId: config.CATEGORIZER_GROUP_ID,
-    topics: [TOPICS.events],
-    fetchMinBytes: config.KAFKA_FETCH_MIN_BYTES,
-    fetchMaxWaitMs: config.KAFKA_FETCH_MAX_WAIT_MS,
-    partitionsConsumedConcurrently: config.CATEGORIZER_CONCURRENCY,
-    fromBeginning: config.CATEGORIZER_FROM_BEGINNING,
-    maxChunk: config.CATEGORIZER_BATCH_SIZE,
-    batchHandler: createBatchHandler(deps),
-    handler: createRecordHandler(deps),
-  });
-  const ops = await startOpsServer({
-    port: config.METRICS_PORT,
-    host: config.METRICS_HOST,
-    registry,
-    logger,
-    checks: {
-      kafka: () => readiness.check(),
+    topics: ALL_TOPICS,
+    consume: (producer) => {
+      const deps: HandlerDeps = {
+        categorizer: built.categorizer,
+        taxonomy: built.taxonomy,
+        fallbackDepartment: built.fallbackDepartment,
+        producer,
+        metrics,
+      };
+      return {
+        groupId: config.CATEGORIZER_GROUP_ID,
+        topics: [TOPICS.events],
+        partitionsConsumedConcurrently: config.CATEGORIZER_CONCURRENCY,
+        fromBeginning: config.CATEGORIZER_FROM_BEGINNING,
+        maxChunk: config.CATEGORIZER_BATCH_SIZE,
+        batchHandler: createBatchHandler(deps),
+        handler: createRecordHandler(deps),
+      };
     },
   });
   logger.info(
     { mode: built.mode, taxonomy: built.taxonomy.version ?? 'custom' },
     'categorizer started',
   );
-  return {
-    port: ops.port,
-    joined: consumer.joined,
-    stop: async () => {
-      await consumer.stop();
-      await producer.disconnect();
-      await ops.close();
-      await readiness.close();
-    },
-  };
+  return { port: app.port, joined: app.joined, stop: app.stop };
 }

@@ -2,22 +2,13 @@ import { ConfigError } from '@mailroom/config';
 import { createPool } from '@mailroom/db';
 import { ALL_TOPICS, decodeEvent, encodeEvent, type Envelope } from '@mailroom/events';
 import {
-  createKafka,
-  createProducer,
   dlqTopicOf,
-  ensureTopics,
-  parseBrokers,
-  runConsumer,
+  startConsumerApp,
   type ConsumedRecord,
   type MailroomProducer,
 } from '@mailroom/kafka';
 import { composeMail, type MailTemplate } from '@mailroom/mail';
-import {
-  createLogger,
-  createMetricsRegistry,
-  startOpsServer,
-  type Logger,
-} from '@mailroom/observability';
+import { createLogger, createMetricsRegistry, type Logger } from '@mailroom/observability';
 import { DEV_REPLY_TOKEN_SECRET, type NotifierConfig } from './config.js';
 import { handleNotifierEvents, type NotifierHandlerDeps } from './handle-events.js';
 import { createMailer, type Mailer } from './mailer.js';
@@ -136,64 +127,42 @@ export async function start(
       ackLimitPerHour: config.ACK_RATE_LIMIT_PER_HOUR,
     },
   };
-  const kafka = createKafka({
-    brokers: parseBrokers(config.KAFKA_BROKERS),
-    clientId: `${config.KAFKA_CLIENT_ID}-notifier`,
-    logger,
-  });
   const source = config.NOTIFIER_EVENTS_TOPIC;
-  await ensureTopics(
-    kafka,
-    [...new Set([...ALL_TOPICS, source, dlqTopicOf(source)])].map((topic) => ({
-      topic,
-      partitions: config.KAFKA_TOPIC_PARTITIONS,
-      replicationFactor: config.KAFKA_REPLICATION_FACTOR,
-    })),
-  );
-  const producer = await createProducer(kafka);
-  const handle = async (records: ConsumedRecord[]) => {
-    const events = decodeHandled(records);
-    if (events.length > 0) await emit(producer, source, await handleNotifierEvents(deps, events));
-  };
-  const consumer = await runConsumer({
-    kafka,
-    producer,
+  const app = await startConsumerApp({
+    name: 'notifier',
+    config,
     logger,
     registry,
-    groupId: config.NOTIFIER_GROUP_ID,
-    topics: [source],
-    fetchMinBytes: config.KAFKA_FETCH_MIN_BYTES,
-    fetchMaxWaitMs: config.KAFKA_FETCH_MAX_WAIT_MS,
-    partitionsConsumedConcurrently: config.NOTIFIER_CONCURRENCY,
-    fromBeginning: config.NOTIFIER_FROM_BEGINNING,
-    sessionTimeoutMs: config.NOTIFIER_SESSION_TIMEOUT_MS,
-    // An SMTP outage retries without limit; the backoff caps at 30 s per partition.
-    backoffMaxMs: 30_000,
-    maxChunk: config.NOTIFIER_BATCH_SIZE,
-    batchHandler: handle,
-    handler: (record) => handle([record]),
-  });
-  const ops = await startOpsServer({
-    port: config.METRICS_PORT,
-    host: config.METRICS_HOST,
-    registry,
-    logger,
+    topics: [...ALL_TOPICS, source, dlqTopicOf(source)],
+    consume: (producer) => {
+      const handle = async (records: ConsumedRecord[]) => {
+        const events = decodeHandled(records);
+        if (events.length > 0)
+          await emit(producer, source, await handleNotifierEvents(deps, events));
+      };
+      return {
+        groupId: config.NOTIFIER_GROUP_ID,
+        topics: [source],
+        partitionsConsumedConcurrently: config.NOTIFIER_CONCURRENCY,
+        fromBeginning: config.NOTIFIER_FROM_BEGINNING,
+        sessionTimeoutMs: config.NOTIFIER_SESSION_TIMEOUT_MS,
+        // An SMTP outage retries without limit; the backoff caps at 30 s per partition.
+        backoffMaxMs: 30_000,
+        maxChunk: config.NOTIFIER_BATCH_SIZE,
+        batchHandler: handle,
+        handler: (record) => handle([record]),
+      };
+    },
     checks: { postgres: () => pool.query('select 1') },
+    // The consumer lets the mail in hand finish (and be marked) before it stops.
+    close: async () => {
+      mailer.close();
+      await pool.end();
+    },
   });
   logger.info(
     { smtp: `${config.SMTP_HOST}:${config.SMTP_PORT}`, templates: [...templates.keys()] },
     'notifier started',
   );
-  return {
-    port: ops.port,
-    joined: consumer.joined,
-    stop: async () => {
-      // The consumer lets the mail in hand finish (and be marked) before it stops.
-      await consumer.stop();
-      await producer.disconnect();
-      mailer.close();
-      await ops.close();
-      await pool.end();
-    },
-  };
+  return { port: app.port, joined: app.joined, stop: app.stop };
 }

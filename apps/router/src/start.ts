@@ -10,21 +10,12 @@ import {
   type RouteTicket,
 } from '@mailroom/events';
 import {
-  createKafka,
-  createProducer,
   dlqTopicOf,
-  ensureTopics,
-  parseBrokers,
   permanentError,
-  runConsumer,
+  startConsumerApp,
   type MailroomProducer,
 } from '@mailroom/kafka';
-import {
-  createLogger,
-  createMetricsRegistry,
-  startOpsServer,
-  type Logger,
-} from '@mailroom/observability';
+import { createLogger, createMetricsRegistry, type Logger } from '@mailroom/observability';
 import type { RouterConfig } from './config.js';
 import type { RoutingContext } from './decide.js';
 import { createRouterBatchHandler, isForRouter } from './handle-batch.js';
@@ -96,69 +87,42 @@ export async function start(config: RouterConfig, options: StartOptions = {}) {
     applicationName: 'router',
     onIdleError: (err) => logger.warn({ err }, 'idle postgres client failed'),
   });
-  const kafka = createKafka({
-    brokers: parseBrokers(config.KAFKA_BROKERS),
-    clientId: `${config.KAFKA_CLIENT_ID}-router`,
-    logger,
-  });
   const sources = options.topics ?? { events: TOPICS.events, commands: TOPICS.commands };
   const inputs = [sources.events, sources.commands];
-  await ensureTopics(
-    kafka,
-    [...new Set([...ALL_TOPICS, ...inputs, ...inputs.map(dlqTopicOf)])].map((topic) => ({
-      topic,
-      partitions: config.KAFKA_TOPIC_PARTITIONS,
-      replicationFactor: config.KAFKA_REPLICATION_FACTOR,
-    })),
-  );
-  const producer = await createProducer(kafka);
-  const consumer = await runConsumer({
-    kafka,
-    producer,
+  const app = await startConsumerApp({
+    name: 'router',
+    config,
     logger,
     registry,
-    groupId: config.ROUTER_GROUP_ID,
-    topics: inputs,
-    fetchMinBytes: config.KAFKA_FETCH_MIN_BYTES,
-    fetchMaxWaitMs: config.KAFKA_FETCH_MAX_WAIT_MS,
-    partitionsConsumedConcurrently: config.ROUTER_CONCURRENCY,
-    fromBeginning: config.ROUTER_FROM_BEGINNING,
-    maxChunk: config.ROUTER_BATCH_SIZE,
-    batchHandler: createRouterBatchHandler({
-      pool,
-      ctx,
-      metrics,
-      producer,
-      eventsTopic: sources.events,
-      handleOne: (event) => handleRouterRecord(pool, ctx, metrics, event),
+    topics: [...ALL_TOPICS, ...inputs, ...inputs.map(dlqTopicOf)],
+    consume: (producer) => ({
+      groupId: config.ROUTER_GROUP_ID,
+      topics: inputs,
+      partitionsConsumedConcurrently: config.ROUTER_CONCURRENCY,
+      fromBeginning: config.ROUTER_FROM_BEGINNING,
+      maxChunk: config.ROUTER_BATCH_SIZE,
+      batchHandler: createRouterBatchHandler({
+        pool,
+        ctx,
+        metrics,
+        producer,
+        eventsTopic: sources.events,
+        handleOne: (event) => handleRouterRecord(pool, ctx, metrics, event),
+      }),
+      handler: async (record) => {
+        // Most records on these topics are not for the router: skip them unparsed.
+        if (!isForRouter(record)) return;
+        const event = decodeEvent(record.value);
+        const facts = await handleRouterRecord(pool, ctx, metrics, event);
+        await emit(producer, sources.events, facts, record.headers.traceparent);
+      },
     }),
-    handler: async (record) => {
-      // Most records on these topics are not for the router: skip them unparsed.
-      if (!isForRouter(record)) return;
-      const event = decodeEvent(record.value);
-      const facts = await handleRouterRecord(pool, ctx, metrics, event);
-      await emit(producer, sources.events, facts, record.headers.traceparent);
-    },
-  });
-  const ops = await startOpsServer({
-    port: config.METRICS_PORT,
-    host: config.METRICS_HOST,
-    registry,
-    logger,
     checks: { postgres: () => pool.query('select 1') },
+    close: () => pool.end(),
   });
   logger.info(
     { rules: rules.version, taxonomy: taxonomy.version, triage: config.TRIAGE_DEPARTMENT },
     'router started',
   );
-  return {
-    port: ops.port,
-    joined: consumer.joined,
-    stop: async () => {
-      await consumer.stop();
-      await producer.disconnect();
-      await ops.close();
-      await pool.end();
-    },
-  };
+  return { port: app.port, joined: app.joined, stop: app.stop };
 }

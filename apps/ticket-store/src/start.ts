@@ -1,21 +1,7 @@
 import { createPool } from '@mailroom/db';
 import { ALL_TOPICS, TOPICS, decodeEvent, type Envelope } from '@mailroom/events';
-import {
-  topicSpecs,
-  kafkaReadiness,
-  createKafka,
-  createProducer,
-  ensureTopics,
-  parseBrokers,
-  runConsumer,
-  type ConsumedRecord,
-} from '@mailroom/kafka';
-import {
-  createLogger,
-  createMetricsRegistry,
-  startOpsServer,
-  type Logger,
-} from '@mailroom/observability';
+import { startConsumerApp, type ConsumedRecord } from '@mailroom/kafka';
+import { createLogger, createMetricsRegistry, type Logger } from '@mailroom/observability';
 import type pg from 'pg';
 import type { TicketStoreConfig } from './config.js';
 import { emit } from './emit.js';
@@ -66,56 +52,31 @@ export async function start(config: TicketStoreConfig, options: StartOptions = {
     applicationName: 'ticket-store',
     onIdleError: (err) => logger.warn({ err }, 'idle postgres client failed'),
   });
-  const kafka = createKafka({
-    brokers: parseBrokers(config.KAFKA_BROKERS),
-    clientId: 'ticket-store',
-    logger,
-  });
-  await ensureTopics(kafka, topicSpecs(ALL_TOPICS, config));
-  const producer = await createProducer(kafka);
-  const readiness = kafkaReadiness(kafka);
-  const consumer = await runConsumer({
-    kafka,
-    producer,
+  const app = await startConsumerApp({
+    name: 'ticket-store',
+    config,
     logger,
     registry,
-    groupId: config.TICKET_STORE_GROUP_ID,
-    topics: [TOPICS.raw, TOPICS.commands, TOPICS.events],
-    fetchMinBytes: config.KAFKA_FETCH_MIN_BYTES,
-    fetchMaxWaitMs: config.KAFKA_FETCH_MAX_WAIT_MS,
-    partitionsConsumedConcurrently: config.TICKET_STORE_CONCURRENCY,
-    fromBeginning: config.TICKET_STORE_FROM_BEGINNING,
-    maxChunk: config.TICKET_STORE_BATCH_SIZE,
-    batchHandler: createBatchHandler(pool, producer, (event) =>
-      handleRecord(pool, event, emailOptions),
-    ),
-    handler: async (record: ConsumedRecord) => {
-      if (isIgnored(record)) return;
-      const event = decodeEvent(record.value);
-      const facts = await handleRecord(pool, event, emailOptions);
-      await emit(producer, facts, record.headers.traceparent);
-    },
-  });
-  const ops = await startOpsServer({
-    port: config.METRICS_PORT,
-    host: config.METRICS_HOST,
-    registry,
-    logger,
-    checks: {
-      postgres: () => pool.query('select 1'),
-      kafka: () => readiness.check(),
-    },
+    topics: ALL_TOPICS,
+    consume: (producer) => ({
+      groupId: config.TICKET_STORE_GROUP_ID,
+      topics: [TOPICS.raw, TOPICS.commands, TOPICS.events],
+      partitionsConsumedConcurrently: config.TICKET_STORE_CONCURRENCY,
+      fromBeginning: config.TICKET_STORE_FROM_BEGINNING,
+      maxChunk: config.TICKET_STORE_BATCH_SIZE,
+      batchHandler: createBatchHandler(pool, producer, (event) =>
+        handleRecord(pool, event, emailOptions),
+      ),
+      handler: async (record: ConsumedRecord) => {
+        if (isIgnored(record)) return;
+        const event = decodeEvent(record.value);
+        const facts = await handleRecord(pool, event, emailOptions);
+        await emit(producer, facts, record.headers.traceparent);
+      },
+    }),
+    checks: { postgres: () => pool.query('select 1') },
+    close: () => pool.end(),
   });
   logger.info('ticket-store started');
-  return {
-    port: ops.port,
-    joined: consumer.joined,
-    stop: async () => {
-      await consumer.stop();
-      await producer.disconnect();
-      await ops.close();
-      await readiness.close();
-      await pool.end();
-    },
-  };
+  return { port: app.port, joined: app.joined, stop: app.stop };
 }

@@ -37,3 +37,9 @@ export {
   errorCode,
   type ErrorVerdict,
 } from './errors.js';
+export {
+  startConsumerApp,
+  type ConsumerApp,
+  type ConsumerAppConfig,
+  type ConsumerAppOptions,
+} from './consumer-app.js';

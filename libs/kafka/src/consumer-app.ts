@@ -1,0 +1,97 @@
+// The frame every consumer app shares (ticket-store, categorizer, router, notifier,
+// analytics): a Kafka client, its topics ensured, one producer, the consumer loop, and
+// the ops server (/metrics, /health, /ready with a Kafka check next to the app's own),
+// stopped in the reverse order: consume no more, flush the producer, then the rest.
+import type { Registry } from 'prom-client';
+import { startOpsServer, type Logger } from '@mailroom/observability';
+import { createKafka, parseBrokers } from './client.js';
+import { runConsumer, type ConsumerOptions } from './consumer.js';
+import { createProducer, type MailroomProducer } from './producer.js';
+import { ensureTopics, kafkaReadiness, topicSpecs } from './topics.js';
+
+/** The settings of libs/config's KafkaConfig and OpsConfig this frame reads. */
+export interface ConsumerAppConfig {
+  KAFKA_BROKERS: string;
+  KAFKA_CLIENT_ID: string;
+  KAFKA_TOPIC_PARTITIONS: number;
+  KAFKA_REPLICATION_FACTOR: number;
+  KAFKA_FETCH_MIN_BYTES: number;
+  KAFKA_FETCH_MAX_WAIT_MS: number;
+  METRICS_PORT: number;
+  METRICS_HOST: string;
+}
+
+type ConsumerPart = Omit<
+  ConsumerOptions,
+  'kafka' | 'producer' | 'logger' | 'registry' | 'fetchMinBytes' | 'fetchMaxWaitMs'
+>;
+
+export interface ConsumerAppOptions {
+  /** The app's name: the Kafka client id's suffix. */
+  name: string;
+  config: ConsumerAppConfig;
+  logger: Logger;
+  registry: Registry;
+  /** Topics created if missing (with the config's partitions and replication). */
+  topics: readonly string[];
+  /** The consumer's group, topics and handlers; they may use the app's producer. */
+  consume: (producer: MailroomProducer) => ConsumerPart;
+  /** Readiness checks besides Kafka's (e.g. postgres). */
+  checks?: Record<string, () => Promise<unknown>>;
+  /** The app's own resources (a pool), closed last. */
+  close?: () => Promise<void>;
+}
+
+export interface ConsumerApp {
+  port: number;
+  joined: Promise<void>;
+  producer: MailroomProducer;
+  stop: () => Promise<void>;
+}
+
+export async function startConsumerApp(o: ConsumerAppOptions): Promise<ConsumerApp> {
+  const { config, logger, registry } = o;
+  const kafka = createKafka({
+    brokers: parseBrokers(config.KAFKA_BROKERS),
+    clientId: `${config.KAFKA_CLIENT_ID}-${o.name}`,
+    logger,
+  });
+  await ensureTopics(kafka, topicSpecs([...new Set(o.topics)], config));
+  const producer = await createProducer(kafka);
+  const readiness = kafkaReadiness(kafka);
+  const consumer = await runConsumer({
+    kafka,
+    producer,
+    logger,
+    registry,
+    fetchMinBytes: config.KAFKA_FETCH_MIN_BYTES,
+    fetchMaxWaitMs: config.KAFKA_FETCH_MAX_WAIT_MS,
+    ...o.consume(producer),
+  });
+  const stopKafka = async () => {
+    await consumer.stop();
+    await producer.disconnect();
+    await readiness.close();
+  };
+  // Its port taken, say: the app does not start, and leaves no consumer behind.
+  const server = await startOpsServer({
+    port: config.METRICS_PORT,
+    host: config.METRICS_HOST,
+    registry,
+    logger,
+    checks: { ...o.checks, kafka: () => readiness.check() },
+  }).catch(async (err: unknown) => {
+    await stopKafka();
+    throw err;
+  });
+  return {
+    port: server.port,
+    joined: consumer.joined,
+    producer,
+    stop: async () => {
+      await stopKafka();
+      await server.close();
+      await o.close?.();
+    },
+  };
+}
