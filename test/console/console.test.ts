@@ -9,12 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
-import { CategorizerConfig, start as startCategorizer } from '@mailroom/categorizer';
 import { loadConfig } from '@mailroom/config';
 import { IntakeConfigSchema, start as startIntake } from '@mailroom/intake-api';
-import { RouterConfig, start as startRouter } from '@mailroom/router';
-import { TicketStoreConfig, start as startTicketStore } from '@mailroom/ticket-store';
 import { testLogger, unique } from '../support/env.js';
+import { startConsumers } from '../support/in-process.js';
 import { ensureConsoleBuilt } from './build-console.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -35,32 +33,7 @@ beforeAll(async () => {
 
   const logger = testLogger('console');
   const id = unique('console');
-  const env = (extra: Record<string, string>) => ({ ...process.env, METRICS_PORT: '0', ...extra });
-  const apps = [
-    await startTicketStore(
-      loadConfig(
-        TicketStoreConfig,
-        env({ TICKET_STORE_GROUP_ID: `${id}-store`, TICKET_STORE_FROM_BEGINNING: 'false' }),
-      ),
-      { logger },
-    ),
-    await startCategorizer(
-      loadConfig(
-        CategorizerConfig,
-        env({ CATEGORIZER_GROUP_ID: `${id}-cat`, CATEGORIZER_FROM_BEGINNING: 'false' }),
-      ),
-      { logger },
-    ),
-    await startRouter(
-      loadConfig(
-        RouterConfig,
-        env({ ROUTER_GROUP_ID: `${id}-router`, ROUTER_FROM_BEGINNING: 'false' }),
-      ),
-      { logger },
-    ),
-  ];
-  stops.push(...apps.map((a) => a.stop));
-  await Promise.all(apps.map((a) => a.joined));
+  stops.push(...(await startConsumers(id, ['ticket-store', 'categorizer', 'router'], logger)));
   const intake = await startIntake(
     loadConfig(IntakeConfigSchema, {
       ...process.env,

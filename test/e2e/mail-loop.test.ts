@@ -10,15 +10,12 @@ import { ImapFlow } from 'imapflow';
 import nodemailer from 'nodemailer';
 import { loadConfig } from '@mailroom/config';
 import { createPool } from '@mailroom/db';
-import { CategorizerConfig, start as startCategorizer } from '@mailroom/categorizer';
 import { ImapPollerConfig, start as startImapPoller } from '@mailroom/imap-poller';
 import { IntakeConfigSchema, start as startIntake } from '@mailroom/intake-api';
 import { verifyReplyToken, findReplyToken } from '@mailroom/mail';
-import { NotifierConfig, start as startNotifier } from '@mailroom/notifier';
-import { RouterConfig, start as startRouter } from '@mailroom/router';
-import { TicketStoreConfig, start as startTicketStore } from '@mailroom/ticket-store';
 import { stackEnv, testLogger, unique, waitFor } from '../support/env.js';
 import { createMailUser, mailbox, parse } from '../support/greenmail.js';
+import { startConsumers } from '../support/in-process.js';
 import { sharedDataDir } from '../support/shared-data.js';
 
 const domain = stackEnv('MAIL_DOMAIN');
@@ -35,41 +32,12 @@ beforeAll(async () => {
   const logger = testLogger('mail-loop');
   const env = (extra: Record<string, string>) => ({ ...process.env, METRICS_PORT: '0', ...extra });
   const id = unique('loop');
-  const apps = [
-    await startTicketStore(
-      loadConfig(
-        TicketStoreConfig,
-        env({ TICKET_STORE_GROUP_ID: `${id}-store`, TICKET_STORE_FROM_BEGINNING: 'false' }),
-      ),
-      { logger },
-    ),
-    await startCategorizer(
-      loadConfig(
-        CategorizerConfig,
-        env({ CATEGORIZER_GROUP_ID: `${id}-cat`, CATEGORIZER_FROM_BEGINNING: 'false' }),
-      ),
-      { logger },
-    ),
-    await startRouter(
-      loadConfig(
-        RouterConfig,
-        env({ ROUTER_GROUP_ID: `${id}-router`, ROUTER_FROM_BEGINNING: 'false' }),
-      ),
-      { logger },
-    ),
-    await startNotifier(
-      loadConfig(
-        NotifierConfig,
-        env({
-          NOTIFIER_GROUP_ID: `${id}-notifier`,
-          NOTIFIER_FROM_BEGINNING: 'false',
-          SUPPORT_ADDRESS: support,
-        }),
-      ),
-      { logger },
-    ),
-  ];
-  await Promise.all(apps.map((a) => a.joined));
+  const consumers = await startConsumers(
+    id,
+    ['ticket-store', 'categorizer', 'router', 'notifier'],
+    logger,
+    { SUPPORT_ADDRESS: support },
+  );
   const poller = await startImapPoller(
     loadConfig(
       ImapPollerConfig,
@@ -91,7 +59,7 @@ beforeAll(async () => {
     { logger },
   );
   api = `http://127.0.0.1:${intake.port}`;
-  stops.push(intake.stop, poller.stop, ...apps.map((a) => a.stop));
+  stops.push(intake.stop, poller.stop, ...consumers);
   await new Promise((r) => setTimeout(r, 1000));
 }, 180_000);
 
