@@ -4,10 +4,10 @@ import { decodeEvent, encodeEvent, type Envelope } from '@mailroom/events';
 import type { BatchHandler, ConsumedRecord, MailroomProducer } from '@mailroom/kafka';
 import type { RoutingContext } from './decide.js';
 import {
-  DESCRIPTION_CHARS,
   checkKnown,
   countDecision,
   decideRouted,
+  rememberTickets,
   routedEventId,
   type TicketRow,
 } from './handle-ticket-events.js';
@@ -33,48 +33,6 @@ export interface RouterBatchDeps {
   eventsTopic: string;
   /** The single-record path, for route commands (their own transaction each). */
   handleOne: (event: Envelope) => Promise<Envelope[]>;
-}
-
-/** ticket.created of a chunk → router_tickets, one statement (the first of a ticket wins). */
-async function rememberTickets(db: pg.ClientBase, created: Envelope<'ticket.created'>[]) {
-  const rows = new Map<string, Record<string, unknown>>();
-  for (const e of created) {
-    const p = e.payload;
-    const seen = rows.get(e.ticketId!);
-    if (seen) {
-      seen.automated = Boolean(seen.automated) || (p.automated ?? false);
-      continue;
-    }
-    rows.set(e.ticketId!, {
-      ticket_id: e.ticketId,
-      number: p.number,
-      title: p.title,
-      description: p.description.slice(0, DESCRIPTION_CHARS),
-      requester_email: p.requester.email.toLowerCase(),
-      requester_name: p.requester.name ?? null,
-      message_id: p.messageId ?? null,
-      automated: p.automated ?? false,
-      created_at: p.createdAt,
-    });
-  }
-  if (rows.size === 0) return;
-  // Same semantics as rememberTicket: a manual route's stub row keeps what it has.
-  await db.query(
-    `INSERT INTO router_tickets (ticket_id, number, title, description, requester_email, requester_name, message_id, automated, created_at)
-     SELECT * FROM json_to_recordset($1::json) AS x(ticket_id uuid, number bigint, title text,
-       description text, requester_email text, requester_name text, message_id text,
-       automated boolean, created_at timestamptz)
-     ORDER BY ticket_id
-     ON CONFLICT (ticket_id) DO UPDATE SET
-       number = coalesce(router_tickets.number, excluded.number),
-       title = coalesce(router_tickets.title, excluded.title),
-       description = coalesce(router_tickets.description, excluded.description),
-       requester_email = coalesce(router_tickets.requester_email, excluded.requester_email),
-       requester_name = coalesce(router_tickets.requester_name, excluded.requester_name),
-       message_id = coalesce(router_tickets.message_id, excluded.message_id),
-       automated = router_tickets.automated OR excluded.automated`,
-    [JSON.stringify([...rows.values()])],
-  );
 }
 
 /**

@@ -10,11 +10,42 @@ export const DESCRIPTION_CHARS = 20_000;
 
 /** ticket.created → the few fields routing and ticket.routed need (event-carried state). */
 export async function rememberTicket(pool: pg.Pool, e: Envelope<'ticket.created'>): Promise<void> {
-  const p = e.payload;
+  await rememberTickets(pool, [e]);
+}
+
+/** The ticket.created of a chunk → router_tickets, one statement (the first of a ticket wins). */
+export async function rememberTickets(
+  db: pg.Pool | pg.ClientBase,
+  created: Envelope<'ticket.created'>[],
+) {
+  const rows = new Map<string, Record<string, unknown>>();
+  for (const e of created) {
+    const p = e.payload;
+    const seen = rows.get(e.ticketId!);
+    if (seen) {
+      seen.automated = Boolean(seen.automated) || (p.automated ?? false);
+      continue;
+    }
+    rows.set(e.ticketId!, {
+      ticket_id: e.ticketId,
+      number: p.number,
+      title: p.title,
+      description: p.description.slice(0, DESCRIPTION_CHARS),
+      requester_email: p.requester.email.toLowerCase(),
+      requester_name: p.requester.name ?? null,
+      message_id: p.messageId ?? null,
+      automated: p.automated ?? false,
+      created_at: p.createdAt,
+    });
+  }
+  if (rows.size === 0) return;
   // A manual route may have created a stub row first: fill what is missing, keep the rest.
-  await pool.query(
+  await db.query(
     `INSERT INTO router_tickets (ticket_id, number, title, description, requester_email, requester_name, message_id, automated, created_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+     SELECT * FROM json_to_recordset($1::json) AS x(ticket_id uuid, number bigint, title text,
+       description text, requester_email text, requester_name text, message_id text,
+       automated boolean, created_at timestamptz)
+     ORDER BY ticket_id
      ON CONFLICT (ticket_id) DO UPDATE SET
        number = coalesce(router_tickets.number, excluded.number),
        title = coalesce(router_tickets.title, excluded.title),
@@ -23,17 +54,7 @@ export async function rememberTicket(pool: pg.Pool, e: Envelope<'ticket.created'
        requester_name = coalesce(router_tickets.requester_name, excluded.requester_name),
        message_id = coalesce(router_tickets.message_id, excluded.message_id),
        automated = router_tickets.automated OR excluded.automated`,
-    [
-      e.ticketId,
-      p.number,
-      p.title,
-      p.description.slice(0, DESCRIPTION_CHARS),
-      p.requester.email.toLowerCase(),
-      p.requester.name ?? null,
-      p.messageId ?? null,
-      p.automated ?? false,
-      p.createdAt,
-    ],
+    [JSON.stringify([...rows.values()])],
   );
 }
 
