@@ -134,10 +134,37 @@ export function buildRecord(input: BuildInput): BuiltRecord {
   // the partition of the mail that opened the ticket and is handled after it.
   const key = hints.replyToken ?? hints.references[0] ?? messageId;
   try {
-    return { ok: true, event, message: encodeEvent(event, key) };
+    // Every field is bounded above as its schema bounds it, except those of withinBounds;
+    // a record outside those goes through the full schema validation (and its reason).
+    const trusted = withinBounds(payload);
+    return { ok: true, event, message: encodeEvent(event, key, undefined, { trusted }) };
   } catch (err) {
     return { ok: false, code: 'RECORD_INVALID', reason: (err as Error).message };
   }
+}
+
+const natural = (n: number | undefined) => n === undefined || (Number.isSafeInteger(n) && n >= 0);
+const fits = (s: string | undefined, max: number) => s === undefined || s.length <= max;
+
+/**
+ * The fields of the record buildRecord does not clip or check itself, within their
+ * schema's bounds (UTF-16 length at most the schema's code-point maximum): the record
+ * then needs no schema validation (build-record.test.ts holds the builder to that).
+ */
+export function withinBounds(p: EmailReceived): boolean {
+  return (
+    p.mailbox.length > 0 &&
+    fits(p.mailbox, 320) &&
+    fits(p.uidValidity, 40) &&
+    natural(p.uid) &&
+    natural(p.size) &&
+    fits(p.rawBlobId, 200) &&
+    p.attachments.every(
+      (a) => fits(a.blobId, 200) && a.url === undefined && natural(a.size) && a.filename !== '',
+    ) &&
+    (p.bouncedRecipients ?? []).every((r) => fits(r, 320)) &&
+    (p.oversized === undefined || (natural(p.oversized.limit) && natural(p.oversized.size)))
+  );
 }
 
 /** A tickets.raw.dlq record for a message that cannot become an email record. */

@@ -1,7 +1,7 @@
 import type { AddressObject, HeaderLines } from 'mailparser';
 import { normalizeAddresses, type MailAddress } from './addresses.js';
 import type { ParsedAttachment, ParsedMail } from './parse-mail.js';
-import { parseMailDate, type SourceScanner } from './source-scan.js';
+import { parseMailDate } from './source-scan.js';
 
 // Turns what mailparser emitted into our normalized message and lists everything that
 // was wrong with it; mailparser itself silently repairs (e.g. a bad Date becomes "now").
@@ -24,7 +24,7 @@ export function buildMail(
   text: string,
   html: string | null,
   attachments: ParsedAttachment[],
-  scanner: SourceScanner,
+  scanner: { readonly bytes: number; problems(): string[] },
 ): ParsedMail {
   const problems = scanner.problems();
   const addr = (key: string): MailAddress[] =>

@@ -116,6 +116,28 @@ describe('parseSimple', () => {
     expect(taken).toBeGreaterThan(replies.length * 8);
   });
 
+  it('agrees on headers with encoded words, escapes and punycode', async () => {
+    const body = 'Content-Type: text/plain; charset=utf-8\r\n\r\nHello.\r\n';
+    const heads = [
+      'From: "=\\?utf-8?Q?J=C3=B6rg?=" <jorg@b.test>',
+      'From: =?utf-8?Q?J=C3=B6rg?= <jorg@b.test>',
+      'From: =?utf-8?B?PGpvcmdAYi50ZXN0Pg==?=',
+      'From: Jörg <jorg@xn--bcher-kva.test>',
+      'From: "Team" <team@b.test>\r\nTo: Group: a@b.test, "=?utf-8?Q?B=C3=A9?=" <b@b.test>;',
+      'From:   Padded Name   <a@b.test>  \r\nTo: undisclosed-recipients:;',
+      'From: a@b.test\r\nSubject: =?utf-8?Q?caf=C3=A9?= =?utf-8?Q?_au_lait?=',
+      'From: a@b.test\r\nSubject: literally =\\? and ?= here',
+      'From: a@b.test\r\nSubject: caf\u00e9 in UTF-8 bytes',
+    ];
+    const sources = heads.flatMap((h) => [
+      Buffer.from(`${h}\r\nMessage-ID: <1@b.test>\r\n${body}`),
+      Buffer.from(
+        `${h}\r\nMessage-ID: <1@b.test>\r\nContent-Type: text/plain; charset=utf-8; x-note="=\\?utf-8?Q?x?="; name="=?utf-8?Q?n=C3=A4me?="\r\n\r\nHi.\r\n`,
+      ),
+    ]);
+    expect(await expectSame(sources)).toBe(sources.length);
+  });
+
   it('leaves everything else to mailparser', async () => {
     const head =
       'From: a@b.test\r\nMessage-ID: <1@b.test>\r\nDate: Tue, 1 Jul 2025 10:00:00 +0000\r\n';

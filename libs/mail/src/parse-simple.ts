@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { MailParser, type HeaderLines } from 'mailparser';
 import { buildMail, rawHeaders } from './build-mail.js';
 import type { ParseMailResult } from './parse-mail.js';
-import { SourceScanner } from './source-scan.js';
+import { SourceScan } from './source-scan.js';
 
 // The common case without mailparser's stream machinery (about ten stream stages and
 // several event-loop turns per message): a single-part text/plain or text/html mail,
@@ -73,6 +73,31 @@ const NO_CONVERSION = new Set(['ascii', 'usascii', 'utf8']);
 const USED = new Set(['from', 'to', 'cc', 'reply-to', 'sender', 'subject', 'content-type']);
 const SINGLE = new Set(['from', 'sender', 'reply-to', 'subject', 'content-type']);
 
+const NON_ASCII = /[\u0080-\uffff]/;
+
+interface ParsedAddress {
+  name?: string;
+  address?: unknown;
+  group?: ParsedAddress[];
+}
+
+/** Without "=?" a string holds no encoded word: libmime's decodeWords returns it as is. */
+const decodeWords = (s: string): string =>
+  typeof s === 'string' && !s.includes('=?') ? s : lm.decodeWords(s);
+
+const plainAddress = (a: ParsedAddress): boolean =>
+  !(a.name || '').includes('=?') &&
+  (a.address === undefined ||
+    (typeof a.address === 'string' && !a.address.includes('=?') && !a.address.includes('@xn--'))) &&
+  (a.group === undefined || a.group.every(plainAddress));
+
+function trimNames(list: ParsedAddress[]): void {
+  for (const a of list) {
+    a.name = (a.name || '').trim();
+    if (a.group) trimNames(a.group);
+  }
+}
+
 /**
  * mailparser's processHeaders for the fields buildMail reads (it handles every line
  * on its own, so the others can be left out), without the HTML and text renderings
@@ -83,14 +108,16 @@ function processHeaders(lines: HeaderLines): Map<string, unknown> {
   for (const { key, line } of lines) {
     if (!USED.has(key)) continue;
     const decoded = ((lm.decodeHeader(line) ?? {}).value ?? '') as { toString(): string };
-    const text = Buffer.from(decoded.toString().trim(), 'binary').toString();
+    const trimmed = decoded.toString().trim();
+    // ASCII reads the same as binary and as UTF-8: no round trip through a Buffer.
+    const text = !NON_ASCII.test(trimmed) ? trimmed : Buffer.from(trimmed, 'binary').toString();
     let value: unknown = text;
     if (key === 'content-type') {
       const structured = lm.parseHeaderValue(text);
-      if (structured.value) structured.value = lm.decodeWords(structured.value);
+      if (structured.value) structured.value = decodeWords(structured.value);
       for (const k of Object.keys(structured.params ?? {})) {
         try {
-          structured.params[k] = lm.decodeWords(structured.params[k]!);
+          structured.params[k] = decodeWords(structured.params[k]!);
         } catch {
           // kept as is, as mailparser does
         }
@@ -98,13 +125,16 @@ function processHeaders(lines: HeaderLines): Map<string, unknown> {
       value = structured;
     } else if (key === 'subject') {
       try {
-        value = lm.decodeWords(text);
+        value = decodeWords(text);
       } catch {
         // kept as is, as mailparser does
       }
     } else {
-      const list = addressparser(text);
-      helpers.decodeAddresses(list);
+      const list = addressparser(text) as ParsedAddress[];
+      // What mailparser's decodeAddresses does when no name or address holds an encoded
+      // word and no domain is punycode: trim the names.
+      if (list.every(plainAddress)) trimNames(list);
+      else helpers.decodeAddresses(list);
       value = { value: list };
     }
     if (!value) continue;
@@ -190,8 +220,9 @@ export function parseSimple(source: Buffer, maxBytes: number): ParseMailResult |
     }
     html = body;
   }
-  const scanner = new SourceScanner(maxBytes);
-  scanner.scanAll(source);
+  // source.length <= maxBytes: checked on entry.
+  const scanner = new SourceScan();
+  scanner.add(source);
   const headers = processHeaders(lines);
   return { ok: true, mail: buildMail(headers, raw, text, html, [], scanner) };
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { extractReply } from './reply-extract.js';
-import { DATA_DIR } from './test-support/fixtures.js';
+import { DATA_DIR, listFiles } from './test-support/fixtures.js';
 
 const COMMON =
   'Fusce bibendum, quam hendrerit sagittis tempor, dui turpis tempus erat, pharetra sodales ante sem sit amet metus.\n' +
@@ -215,5 +215,35 @@ describe('extractReply', () => {
       quoted: false,
       signatureRemoved: false,
     });
+  });
+
+  it('gives with its shortcut for unquoted mail what the library path gives', () => {
+    const texts = [
+      'Hello,\n\nthe printer on floor 3 is jammed.\n',
+      '\n  Leading blank line, trailing spaces   \n\t\nsecond paragraph\t \n\n',
+      'Short.\r\nWindows line ends.\r\n\r\nRegards,\r\nAnn',
+      'Question\n\nCheers,\nBob',
+      'Question\nSent from my iPhone',
+      'Question\n  > indented quote\n',
+      'Question\n-- \nAnn',
+      'Question\n--\nAnn',
+      'Question\n12:30, 1 July 2025, "Ann" <a@b.test>:\n',
+      'Question\nAnn on Tue at 10 wrote:\nold',
+      'Question\n-----Original Message-----  \nold',
+      'Question\nFrom: Ann <a@b.test>\nold',
+      'Question\n\nOn Tue, 1 Jul 2025, Ann\nwrote:\nold',
+      '   \n\n ',
+      '',
+    ];
+    for (const file of listFiles(`${DATA_DIR}/mail/replies`, (n) => n.endsWith('.txt'))) {
+      const text = readFileSync(file, 'utf8');
+      const lines = text.split('\n');
+      texts.push(text, ...lines.slice(0, 40).map((_, i) => lines.slice(0, i + 1).join('\n')));
+    }
+    for (const text of texts) {
+      expect(extractReply(text), JSON.stringify(text.slice(0, 200))).toEqual(
+        extractReply(text, { shortcut: false }),
+      );
+    }
   });
 });

@@ -1,3 +1,6 @@
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import EmailReplyParser from 'email-reply-parser';
 
 export interface ExtractedReply {
@@ -41,22 +44,22 @@ const SIGN_OFF =
  * email-reply-parser's fragments (it handles bottom posts and `>` blocks) and adds
  * the quote headers and signatures it misses in other languages and clients.
  */
-export function extractReply(text: string): ExtractedReply {
+export function extractReply(text: string, options: { shortcut?: boolean } = {}): ExtractedReply {
   try {
-    return extract(text);
+    return extract(text, options.shortcut ?? true);
   } catch {
     // The library is regex based; never let one odd message fail the pipeline.
     return { reply: text.trim(), quoted: false, signatureRemoved: false };
   }
 }
 
-function extract(input: string): ExtractedReply {
+function extract(input: string, shortcut: boolean): ExtractedReply {
   const original = input.replace(/\r\n?/g, '\n').replace(/^\uFEFF/, '');
   const pre = precut(original);
   let quoted = pre !== original;
   let signatureRemoved = false;
 
-  const fragments = new EmailReplyParser().read(pre).getFragments();
+  const fragments = fragmentsOf(pre, shortcut);
   const kept: string[] = [];
   for (const f of fragments) {
     const content = f.getContent();
@@ -80,6 +83,88 @@ function extract(input: string): ExtractedReply {
   const sig = stripSignature(body);
   if (sig.trim() !== body.trim()) signatureRemoved = true;
   return { reply: sig.trim(), quoted, signatureRemoved };
+}
+
+// The library's own regex lists (the module instance it uses, so a change made through
+// its setters is seen here too): the shortcut below must know what the library would find.
+interface LibraryRegexes {
+  quoteHeadersRegex: RegExp[];
+  signatureRegex: RegExp[];
+}
+const library = (
+  (await import(
+    pathToFileURL(
+      join(dirname(createRequire(import.meta.url).resolve('email-reply-parser')), 'regex.js'),
+    ).href
+  )) as { default: LibraryRegexes }
+).default;
+
+/**
+ * One regex per flag set that matches where any of `regexes` does. For single lines
+ * (`lines`), m is dropped: a line holds no line break for it to act on.
+ */
+function anyOf(regexes: readonly RegExp[], lines: boolean): RegExp[] {
+  const byFlags = new Map<string, string[]>();
+  for (const re of regexes) {
+    // Back-references and named groups would change meaning inside one alternation.
+    if (/\\[1-9k]|\(\?</.test(re.source.replace(/\(\?<[=!]/g, ''))) return [...regexes];
+    const flags = lines ? re.flags.replace('m', '') : re.flags;
+    byFlags.set(flags, [...(byFlags.get(flags) ?? []), `(?:${re.source})`]);
+  }
+  return [...byFlags].map(([flags, sources]) => new RegExp(sources.join('|'), flags));
+}
+
+const stateless = (regexes: readonly RegExp[]) => regexes.every((re) => !re.global && !re.sticky);
+const LINE_SIGNATURES = anyOf(library.signatureRegex, true);
+// Quote headers anchored per line (m) are found in the whole text; the others can
+// only match a line on its own, which is how the library tests them too.
+const TEXT_HEADERS = anyOf(library.quoteHeadersRegex, false);
+const LINE_HEADERS = anyOf(
+  library.quoteHeadersRegex.filter((re) => !re.multiline),
+  true,
+);
+const SHORTCUT_SAFE = stateless(library.signatureRegex) && stateless(library.quoteHeadersRegex);
+
+interface FragmentLike {
+  getContent(): string;
+  isHidden(): boolean;
+  isSignature(): boolean;
+  isQuoted(): boolean;
+}
+
+/**
+ * email-reply-parser's fragments. When no line is quoted, no line is a signature and no
+ * quote header is anywhere (what most new mail is), the library makes one fragment of
+ * the whole text with each line's trailing white space removed: built here directly,
+ * without its per-character string reversals (reply-extract.test.ts compares both).
+ */
+function fragmentsOf(text: string, shortcut: boolean): FragmentLike[] {
+  if (!shortcut || !SHORTCUT_SAFE || /^\s*>/m.test(text)) {
+    return new EmailReplyParser().read(text).getFragments();
+  }
+  const lines = text.split('\n');
+  const trimmed: string[] = [];
+  for (const line of lines) {
+    const t = line.replace(/\s+$/, '');
+    trimmed.push(t);
+    if (LINE_SIGNATURES.some((re) => re.test(line) || (t !== line && re.test(t))))
+      return new EmailReplyParser().read(text).getFragments();
+    if (LINE_HEADERS.some((re) => re.test(t)))
+      return new EmailReplyParser().read(text).getFragments();
+  }
+  const joined = trimmed.join('\n');
+  if (TEXT_HEADERS.some((re) => re.test(text) || (joined !== text && re.test(joined))))
+    return new EmailReplyParser().read(text).getFragments();
+  const content = joined.replace(/^\n/, '');
+  const empty = trimmed.every((l) => l === '');
+  return [
+    {
+      getContent: () => content,
+      isHidden: () => empty,
+      isSignature: () => false,
+      isQuoted: () => false,
+    },
+  ];
 }
 
 /**

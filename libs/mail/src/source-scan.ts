@@ -41,12 +41,11 @@ export function isKnownCharset(label: string): boolean {
 }
 
 /**
- * Pass-through tap in front of mailparser. mailparser repairs bad input silently
- * (unknown charset → raw bytes, missing boundary → one flat body), so the problems a
- * support agent should see are collected here from the raw bytes as they stream by,
- * without keeping the message in memory. It also enforces the size limit.
+ * What the raw bytes of a message say about its problems, chunk by chunk: the state of
+ * the SourceScanner tap, and on its own the scan of a whole message held in memory (no
+ * stream to set up for it).
  */
-export class SourceScanner extends Transform {
+export class SourceScan {
   bytes = 0;
   readonly charsets = new Set<string>();
   readonly transferEncodings = new Set<string>();
@@ -54,28 +53,13 @@ export class SourceScanner extends Transform {
   readonly delimiterLines = new Set<string>();
   private tail = '';
 
-  constructor(private readonly maxBytes: number) {
-    super();
-  }
-
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+  /** Scans the next chunk (a match split across two chunks is still seen). */
+  add(chunk: Buffer): void {
     this.bytes += chunk.length;
-    if (this.bytes > this.maxBytes) {
-      done(new Error(`message larger than ${this.maxBytes} bytes`));
-      return;
-    }
     // latin1 maps each byte to one char, so offsets stay stable and nothing throws.
-    const text = this.tail + chunk.toString('latin1');
+    const text = this.tail ? this.tail + chunk.toString('latin1') : chunk.toString('latin1');
     this.scan(text);
     this.tail = text.slice(-TAIL);
-    done(null, chunk);
-  }
-
-  /** The same scan over a whole message at once (one chunk, as a Buffer source gives). */
-  scanAll(source: Buffer): void {
-    this._transform(source, 'binary', (err) => {
-      if (err) throw err;
-    });
   }
 
   private scan(text: string): void {
@@ -107,6 +91,39 @@ export class SourceScanner extends Transform {
         out.push(`multipart boundary "${b}" never appears in the body`);
     }
     return out;
+  }
+}
+
+/**
+ * Pass-through tap in front of mailparser. mailparser repairs bad input silently
+ * (unknown charset → raw bytes, missing boundary → one flat body), so the problems a
+ * support agent should see are collected here from the raw bytes as they stream by,
+ * without keeping the message in memory. It also enforces the size limit.
+ */
+export class SourceScanner extends Transform {
+  readonly scan = new SourceScan();
+
+  constructor(private readonly maxBytes: number) {
+    super();
+  }
+
+  get bytes(): number {
+    return this.scan.bytes;
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    if (this.scan.bytes + chunk.length > this.maxBytes) {
+      this.scan.bytes += chunk.length;
+      done(new Error(`message larger than ${this.maxBytes} bytes`));
+      return;
+    }
+    this.scan.add(chunk);
+    done(null, chunk);
+  }
+
+  /** Human-readable problems seen in the raw source. */
+  problems(): string[] {
+    return this.scan.problems();
   }
 }
 
