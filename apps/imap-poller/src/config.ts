@@ -39,14 +39,6 @@ export const ImapPollerConfig = Type.Composite([
     IMAP_OVERSIZED: Type.Union([Type.Literal('ticket'), Type.Literal('dlq')], {
       default: 'ticket',
     }),
-    /**
-     * Threads that parse small single-part mail and build its records, beside the one
-     * that reads IMAP, stores blobs and produces; 0 parses in that thread. Off by
-     * default: on a busy 2-core machine two threads took that thread's CPU per message
-     * from ~300 to ~120 µs but added ~150 µs per message in all (hand-over, a second
-     * heap) and gave no better rate; worth trying where cores are idle.
-     */
-    IMAP_PARSE_THREADS: Type.Integer({ minimum: 0, maximum: 16, default: 0 }),
     IMAP_RECONNECT_MAX_MS: Type.Integer({ minimum: 100, default: 60_000 }),
     /** Our own addresses (and `@domain`s), comma-separated: mail from them is a loop. */
     MAIL_OUR_ADDRESSES: Type.String({ default: '' }),

@@ -13,7 +13,6 @@ import {
   type Ingested,
 } from './ingest-message.js';
 import type { PollerMetrics } from './metrics.js';
-import type { ParsePool } from './parse-pool.js';
 import { paced } from './stream-pacer.js';
 import { markUndeliverable } from './undeliverable.js';
 
@@ -27,8 +26,6 @@ export interface BatchDeps {
   logger: Logger;
   maxMessageBytes: number;
   oversized: 'ticket' | 'dlq';
-  /** Parse threads for small single-part mail; null: parsed in this thread. */
-  parsePool: ParsePool | null;
 }
 
 /** Above this a message is streamed (download) instead of fetched whole with its window. */
@@ -141,8 +138,8 @@ export interface PreparedBatch {
 }
 
 /**
- * Turns each message of a batch into its record or dead letter (in a parse thread when
- * there is one), while its raw bytes go to the blob store in one INSERT. The records
+ * Turns each message of a batch into its record or dead letter, while its raw bytes go
+ * to the blob store in one INSERT. The records
  * reference those blobs: produce them only after `stored` settled without failure.
  */
 export function prepareSmall(
@@ -174,50 +171,14 @@ export function prepareSmall(
   return { results, stored };
 }
 
-/** The messages of a batch in a parse thread, their bytes back to back. */
-function inThread(
-  batch: readonly FetchedMessage[],
-  refs: BlobRef[],
-  uidValidity: string,
-  deps: BatchDeps,
-  pool: ParsePool,
-) {
-  const data = new Uint8Array(batch.reduce((n, f) => n + f.source.length, 0));
-  const ends: number[] = [];
-  let at = 0;
-  for (const f of batch) {
-    data.set(f.source, at);
-    ends.push((at += f.source.length));
-  }
-  return pool.parse({
-    data,
-    ends,
-    uids: batch.map((f) => f.uid),
-    sizes: batch.map((f) => f.size),
-    sha256: refs.map((r) => r.sha256),
-    mailbox: deps.mailbox,
-    uidValidity,
-  });
-}
-
 async function parseSmall(
   batch: readonly FetchedMessage[],
   refs: BlobRef[],
   uidValidity: string,
   deps: BatchDeps,
 ): Promise<Ingested[]> {
-  let threaded: (Ingested | null | 'again')[] | null = null;
-  if (deps.parsePool) {
-    try {
-      threaded = await inThread(batch, refs, uidValidity, deps, deps.parsePool);
-    } catch (err) {
-      deps.logger.warn({ err }, 'parse thread failed: batch parsed in the main thread');
-    }
-  }
   // Single-part text mail synchronously; the rest through the full parser.
   const results: (Ingested | null)[] = batch.map((f, i) => {
-    const done = threaded?.[i];
-    if (done !== undefined && done !== 'again') return done;
     const o = originOf(deps, uidValidity, f.uid, f.size);
     return guardedSync(o, () => ingestSimple(f.source, refs[i]!, o, deps.ingest));
   });

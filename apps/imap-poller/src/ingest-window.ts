@@ -143,7 +143,7 @@ async function streamSmall(
       wakeReader();
       const end = committer.timer();
       timing.batches++;
-      // Parsed (in a parse thread when there is one) while the next batch is taken.
+      // Parsed now, while the batches before it are stored, produced and checkpointed.
       const prepared = prepareSmall(batch, uidValidity, deps);
       committer.enqueue(
         prepared.results,

@@ -20,7 +20,6 @@ import { warmUp } from './ingest-message.js';
 import type { ImapPollerConfig } from './config.js';
 import { startMailboxWorker, type MailboxState } from './mailbox-worker.js';
 import { mailboxesFromConfig } from './mailboxes.js';
-import { startParsePool } from './parse-pool.js';
 import { pollerMetrics } from './metrics.js';
 
 export interface StartOptions {
@@ -82,10 +81,6 @@ export async function start(
     },
   };
   await warmUp(ingest);
-  const parsePool =
-    config.IMAP_PARSE_THREADS > 0
-      ? await startParsePool(config.IMAP_PARSE_THREADS, ingest.automated, logger)
-      : null;
   const workers = specs.map((spec) =>
     startMailboxWorker({
       spec,
@@ -104,7 +99,6 @@ export async function start(
         maxMessageBytes: config.IMAP_MAX_MESSAGE_BYTES,
         oversized: config.IMAP_OVERSIZED,
         ingest,
-        parsePool,
       },
     }),
   );
@@ -141,7 +135,6 @@ export async function start(
       // Workers first: the batch in hand reaches Kafka and its checkpoint lands.
       await Promise.all(workers.map((w) => w.stop()));
       await producer.disconnect();
-      await parsePool?.close();
       await ops.close();
       await pool.end();
     },

@@ -12,17 +12,20 @@ export function normalizeAddresses(
 ): MailAddress[] {
   if (!value) return [];
   const out: MailAddress[] = [];
-  const visit = (entry: EmailAddress): void => {
-    if (entry.group) {
-      entry.group.forEach(visit);
-      return;
-    }
-    const address = (entry.address ?? '').trim().toLowerCase();
-    const name = (entry.name ?? '').trim();
-    if (address || name) out.push({ address, name });
-  };
-  for (const obj of Array.isArray(value) ? value : [value]) obj.value.forEach(visit);
+  for (const obj of Array.isArray(value) ? value : [value]) {
+    for (const entry of obj.value) visit(entry, out);
+  }
   return out;
+}
+
+function visit(entry: EmailAddress, out: MailAddress[]): void {
+  if (entry.group) {
+    for (const member of entry.group) visit(member, out);
+    return;
+  }
+  const address = (entry.address ?? '').trim().toLowerCase();
+  const name = (entry.name ?? '').trim();
+  if (address || name) out.push({ address, name });
 }
 
 /** Extracts every `local@domain` in a free-form header value (Delivered-To, Return-Path). */

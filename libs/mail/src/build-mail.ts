@@ -27,8 +27,6 @@ export function buildMail(
   scanner: { readonly bytes: number; problems(): string[] },
 ): ParsedMail {
   const problems = scanner.problems();
-  const addr = (key: string): MailAddress[] =>
-    normalizeAddresses(headers.get(key) as AddressObject | undefined);
 
   const messageId = firstMessageId(raw['message-id']?.[0]);
   if (!raw['message-id']) problems.push('no Message-ID header');
@@ -39,7 +37,7 @@ export function buildMail(
   if (rawDate === undefined) problems.push('no Date header');
   else if (!(date = parseMailDate(rawDate))) problems.push(`unparseable Date "${rawDate}"`);
 
-  const from = addr('from');
+  const from = addressesOf(headers, 'from');
   if (!raw['from']) problems.push('no From header');
   else if (!from.some((a) => a.address))
     problems.push(`no usable address in From "${raw['from'][0]}"`);
@@ -59,10 +57,10 @@ export function buildMail(
   const subjectHeader = headers.get('subject');
   return {
     from,
-    to: addr('to'),
-    cc: addr('cc'),
-    replyTo: addr('reply-to'),
-    sender: addr('sender'),
+    to: addressesOf(headers, 'to'),
+    cc: addressesOf(headers, 'cc'),
+    replyTo: addressesOf(headers, 'reply-to'),
+    sender: addressesOf(headers, 'sender'),
     subject: typeof subjectHeader === 'string' ? subjectHeader : (raw['subject']?.[0] ?? ''),
     text,
     hasHtml: html !== null,
@@ -79,6 +77,10 @@ export function buildMail(
     problems: [...new Set(problems)],
     size: scanner.bytes,
   };
+}
+
+function addressesOf(headers: Map<string, unknown>, key: string): MailAddress[] {
+  return normalizeAddresses(headers.get(key) as AddressObject | undefined);
 }
 
 function firstMessageId(value: string | undefined): string | null {

@@ -117,7 +117,8 @@ function anyOf(regexes: readonly RegExp[], lines: boolean): RegExp[] {
 const stateless = (regexes: readonly RegExp[]) => regexes.every((re) => !re.global && !re.sticky);
 const LINE_SIGNATURES = anyOf(library.signatureRegex, true);
 // Quote headers anchored per line (m) are found in the whole text; the others can
-// only match a line on its own, which is how the library tests them too.
+// only match a line on its own, which is how the library tests them too (a line below a
+// blank one).
 const TEXT_HEADERS = anyOf(library.quoteHeadersRegex, false);
 const LINE_HEADERS = anyOf(
   library.quoteHeadersRegex.filter((re) => !re.multiline),
@@ -149,7 +150,9 @@ function fragmentsOf(text: string, shortcut: boolean): FragmentLike[] {
     trimmed.push(t);
     if (LINE_SIGNATURES.some((re) => re.test(line) || (t !== line && re.test(t))))
       return new EmailReplyParser().read(text).getFragments();
-    if (LINE_HEADERS.some((re) => re.test(t)))
+    // The library tests a line for a quote header only below a blank line.
+    const belowBlank = trimmed.length > 1 && trimmed[trimmed.length - 2] === '';
+    if (belowBlank && LINE_HEADERS.some((re) => re.test(t)))
       return new EmailReplyParser().read(text).getFragments();
   }
   const joined = trimmed.join('\n');
@@ -157,14 +160,27 @@ function fragmentsOf(text: string, shortcut: boolean): FragmentLike[] {
     return new EmailReplyParser().read(text).getFragments();
   const content = joined.replace(/^\n/, '');
   const empty = trimmed.every((l) => l === '');
-  return [
-    {
-      getContent: () => content,
-      isHidden: () => empty,
-      isSignature: () => false,
-      isQuoted: () => false,
-    },
-  ];
+  return [new PlainFragment(content, empty)];
+}
+
+/** The one fragment of an unquoted text, as the library would make it. */
+class PlainFragment implements FragmentLike {
+  constructor(
+    private readonly content: string,
+    private readonly empty: boolean,
+  ) {}
+  getContent(): string {
+    return this.content;
+  }
+  isHidden(): boolean {
+    return this.empty;
+  }
+  isSignature(): boolean {
+    return false;
+  }
+  isQuoted(): boolean {
+    return false;
+  }
 }
 
 /**

@@ -40,6 +40,10 @@ export function isKnownCharset(label: string): boolean {
   }
 }
 
+function add(set: Set<string>, v: string | undefined): void {
+  if (v && set.size < MAX_TRACKED) set.add(v);
+}
+
 /**
  * What the raw bytes of a message say about its problems, chunk by chunk: the state of
  * the SourceScanner tap, and on its own the scan of a whole message held in memory (no
@@ -63,9 +67,6 @@ export class SourceScan {
   }
 
   private scan(text: string): void {
-    const add = (set: Set<string>, v: string | undefined): void => {
-      if (v && set.size < MAX_TRACKED) set.add(v);
-    };
     for (const m of text.matchAll(/charset\s*=\s*["']?([A-Za-z0-9_.:+-]+)/gi))
       add(this.charsets, m[1]?.toLowerCase());
     for (const m of text.matchAll(/=\?([^?\s]+?)(?:\*[^?]*)?\?[bq]\?/gi))
@@ -127,20 +128,24 @@ export class SourceScanner extends Transform {
   }
 }
 
-/** Parses an RFC 5322 date leniently; null when even the lenient parse fails. */
-export function parseMailDate(raw: string): Date | null {
-  const candidates = [
-    raw,
-    raw.replace(/\([^)]*\)/g, ' ').trim(), // comments like "(PST)"
-    raw.replace(/^[A-Za-z]{3,},?\s*/, ''), // bogus weekday names
-    raw
+// Readings of a Date header, tried in turn: each is made only when the ones before it
+// failed (most dates parse as they are).
+const DATE_CANDIDATES = [
+  (r: string) => r,
+  (r: string) => r.replace(/\([^)]*\)/g, ' ').trim(), // comments like "(PST)"
+  (r: string) => r.replace(/^[A-Za-z]{3,},?\s*/, ''), // bogus weekday names
+  (r: string) =>
+    r
       .replace(/\([^)]*\)/g, ' ')
       .replace(/\s*:\s*/g, ':') // RFC 2822 obsolete syntax allows "09 : 55 : 06"
       .replace(/\s+/g, ' ')
       .trim(),
-  ];
-  for (const c of candidates) {
-    const t = Date.parse(c);
+];
+
+/** Parses an RFC 5322 date leniently; null when even the lenient parse fails. */
+export function parseMailDate(raw: string): Date | null {
+  for (const candidate of DATE_CANDIDATES) {
+    const t = Date.parse(candidate(raw));
     if (!Number.isNaN(t)) {
       const d = new Date(t);
       const year = d.getUTCFullYear();
