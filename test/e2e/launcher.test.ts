@@ -11,7 +11,7 @@ import { createRollupSchema } from '@mailroom/analytics';
 import { createPool } from '@mailroom/db';
 import { createMailUsers, deleteMailUsers } from '../faults/support/mail-users.js';
 import { stackEnv, unique, waitFor } from '../support/env.js';
-import { freePort } from '../support/pipeline.js';
+import { freePort, httpOk } from '../support/pipeline.js';
 
 const PORT_VARS = [
   'INTAKE_API_PORT',
@@ -31,16 +31,6 @@ const requester = `${run}-req@${stackEnv('MAIL_DOMAIN')}`;
 const ports: Record<string, number> = {};
 let launcher: ChildProcess;
 let logFile = '';
-
-async function ok(url: string): Promise<boolean> {
-  try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
-    await res.arrayBuffer();
-    return res.ok;
-  } catch {
-    return false;
-  }
-}
 
 beforeAll(async () => {
   await createMailUsers([support, requester]);
@@ -87,7 +77,7 @@ describe('launcher (npm start)', () => {
       await waitFor(
         async () => {
           if (launcher.exitCode !== null) throw new Error(`launcher exited (log: ${logFile})`);
-          return ok(`http://127.0.0.1:${ports[name]}/ready`);
+          return httpOk(`http://127.0.0.1:${ports[name]}/ready`);
         },
         { timeoutMs: 90_000, what: `${name} /ready (log: ${logFile})` },
       );

@@ -122,7 +122,8 @@ async function seedImapCheckpoint(
   }
 }
 
-async function httpOk(url: string): Promise<boolean> {
+/** Whether GET `url` answers 2xx within 3 s. */
+export async function httpOk(url: string): Promise<boolean> {
   try {
     const res = await fetch(url, { signal: AbortSignal.timeout(3_000) });
     await res.arrayBuffer();
