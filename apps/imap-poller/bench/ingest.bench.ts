@@ -21,6 +21,7 @@ import {
   smallMessage,
   withImap,
   type TestMailbox,
+  pollerEnv,
 } from '../test/support.js';
 
 const COUNT = Number(process.argv[2] ?? 10_000);
@@ -109,8 +110,7 @@ async function pollerIngest(
     loadConfig(ImapPollerConfig, {
       ...env,
       DATABASE_URL: dbUrl,
-      IMAP_USER: box.user,
-      IMAP_PASSWORD: box.password,
+      ...pollerEnv(box),
       METRICS_PORT: '0',
     }),
     { logger },
@@ -293,11 +293,7 @@ async function bigAttachment(sizeMb: number) {
     env: {
       ...env,
       DATABASE_URL: dbUrl,
-      IMAP_HOST: box.host,
-      IMAP_PORT: String(box.port),
-      IMAP_USER: box.user,
-      IMAP_PASSWORD: box.password,
-      IMAP_FOLDER: box.folder,
+      ...pollerEnv(box),
       METRICS_PORT: '0',
       LOG_LEVEL: 'warn',
       IMAP_MAX_MESSAGE_BYTES: String(Math.max(50 * 1024 * 1024, message.length * 2)),

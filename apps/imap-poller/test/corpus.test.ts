@@ -22,6 +22,7 @@ import {
   withImap,
   type TestMailbox,
   type Watched,
+  pollerEnv,
 } from './support.js';
 
 const logger = testLogger();
@@ -79,11 +80,7 @@ async function ingest(files: string[], box: TestMailbox) {
   const poller = await start(
     loadConfig(ImapPollerConfig, {
       ...process.env,
-      IMAP_HOST: box.host,
-      IMAP_PORT: String(box.port),
-      IMAP_USER: box.user,
-      IMAP_PASSWORD: box.password,
-      IMAP_FOLDER: box.folder,
+      ...pollerEnv(box),
       METRICS_PORT: '0',
       IMAP_BATCH_SIZE: '50',
     }),

@@ -16,6 +16,7 @@ import {
   watch,
   type TestMailbox,
   type Watched,
+  pollerEnv,
 } from './support.js';
 
 const COUNT = 300;
@@ -58,11 +59,7 @@ function spawnPoller(box: TestMailbox): ChildProcess {
     cwd: stackEnv('MAILROOM_ROOT'),
     env: {
       ...process.env,
-      IMAP_HOST: box.host,
-      IMAP_PORT: String(box.port),
-      IMAP_USER: box.user,
-      IMAP_PASSWORD: box.password,
-      IMAP_FOLDER: box.folder,
+      ...pollerEnv(box),
       IMAP_BATCH_SIZE: '20',
       METRICS_PORT: '0',
       LOG_LEVEL: 'warn',

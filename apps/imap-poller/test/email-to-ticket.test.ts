@@ -11,7 +11,14 @@ import { start as startTicketStore, TicketStoreConfig } from '@mailroom/ticket-s
 import { stackEnv, testLogger, unique, waitFor } from '../../../test/support/env.js';
 import { ImapPollerConfig } from '../src/config.js';
 import { start, type ImapPoller } from '../src/start.js';
-import { dropMailbox, greenmailMailbox, watch, type TestMailbox, type Watched } from './support.js';
+import {
+  dropMailbox,
+  greenmailMailbox,
+  pollerEnv,
+  watch,
+  type TestMailbox,
+  type Watched,
+} from './support.js';
 
 // The secret every test ticket-store uses (test/global-setup.ts).
 const SECRET = stackEnv('REPLY_TOKEN_SECRET');
@@ -51,8 +58,7 @@ beforeAll(async () => {
   poller = await start(
     loadConfig(ImapPollerConfig, {
       ...process.env,
-      IMAP_USER: box.user,
-      IMAP_PASSWORD: box.password,
+      ...pollerEnv(box),
       METRICS_PORT: '0',
       // Far beyond the 2 s budget: a ticket in time proves IDLE push, not the poll.
       IMAP_POLL_INTERVAL_MS: '120000',

