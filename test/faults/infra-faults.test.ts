@@ -2,55 +2,21 @@
 // of the test's own, so the machine's server, which other work shares, is untouched) and
 // the poller's IMAP server unreachable for 30 s. Same audit as pipeline-faults.test.ts:
 // every accepted ticket stored once, routed, analyzed, and one acknowledgement mail.
-// The partition leader SIGKILLed in the 3-broker mode is leader-kill.cluster.ts.
+// The partition leader SIGKILLed in the 3-broker mode is leader-kill.test.ts.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type pg from 'pg';
 import { createPool } from '@mailroom/db';
 import { stackEnv } from '../support/env.js';
 import { startPipeline, type Pipeline } from '../support/pipeline.js';
-import {
-  audit,
-  expectClean,
-  expectNoCrash,
-  formatReports,
-  type AuditReport,
-} from './support/audit.js';
+import { scenarioChecks } from './support/audit.js';
 import { watchDeadLetters, type DeadLetterWatch } from './support/dead-letters.js';
-import { startLoad, type Submission } from './support/load.js';
-import { deleteMailUsers } from './support/mail-users.js';
+import { startLoad } from './support/load.js';
 import { startPrivatePostgres, type PrivatePostgres } from './support/private-postgres.js';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
 
 const RATE = 20;
-const reports: AuditReport[] = [];
-const mailUsers: string[] = [];
-
-async function check(
-  ctx: { pipeline: Pipeline; pool: pg.Pool; dlq: DeadLetterWatch },
-  scenario: string,
-  marker: string,
-  submissions: readonly Submission[],
-) {
-  mailUsers.push(...submissions.map((s) => s.requester));
-  const report = await audit({
-    scenario,
-    pool: ctx.pool,
-    submissions,
-    analyticsSchema: ctx.pipeline.analyticsSchema,
-    dlq: ctx.dlq,
-    marker,
-    timeoutMs: 180_000,
-  });
-  reports.push(report);
-  expectClean(report);
-  expectNoCrash(ctx.pipeline);
-}
-
-afterAll(async () => {
-  console.log(`\ninfrastructure faults:\n${formatReports(reports)}\n`);
-  await deleteMailUsers(mailUsers);
-});
+const check = scenarioChecks('infrastructure faults');
 
 describe('single broker: Postgres restart and IMAP outage', () => {
   let pipeline: Pipeline;

@@ -1,12 +1,16 @@
 // Apps of the pipeline started in the test's own process, as `npm start` runs them, each
-// consumer in a group of the run's own that starts at the newest offsets (so tests on the
-// shared topics leave each other's records alone), metrics on a free port.
+// consumer in a group of the run's own whose offsets are committed at the newest records
+// before it starts (so tests on the shared topics leave each other's records alone),
+// metrics on a free port.
 import { CategorizerConfig, start as startCategorizer } from '@mailroom/categorizer';
 import { loadConfig } from '@mailroom/config';
 import { NotifierConfig, start as startNotifier } from '@mailroom/notifier';
 import { RouterConfig, start as startRouter } from '@mailroom/router';
 import { TicketStoreConfig, start as startTicketStore } from '@mailroom/ticket-store';
+import { createKafka, parseBrokers } from '@mailroom/kafka';
 import type { Logger } from '@mailroom/observability';
+import { stackEnv } from './env.js';
+import { commitNewestOffsets } from './offsets.js';
 
 export type ConsumerName = 'ticket-store' | 'categorizer' | 'router' | 'notifier';
 
@@ -38,8 +42,17 @@ export async function startConsumers(
     METRICS_PORT: '0',
     ...env,
     [`${PREFIX[name]}_GROUP_ID`]: `${runId}-${name}`,
-    [`${PREFIX[name]}_FROM_BEGINNING`]: 'false',
+    [`${PREFIX[name]}_FROM_BEGINNING`]: 'true',
   });
+  const kafka = createKafka({
+    brokers: parseBrokers(stackEnv('KAFKA_BROKERS')),
+    clientId: runId,
+    logger,
+  });
+  await commitNewestOffsets(
+    kafka,
+    names.map((name) => `${runId}-${name}`),
+  );
   const starters: Record<ConsumerName, () => Promise<Running>> = {
     'ticket-store': () =>
       startTicketStore(loadConfig(TicketStoreConfig, envOf('ticket-store')), { logger }),

@@ -1,7 +1,8 @@
 // The whole pipeline as separate child processes, as it runs in production: one
 // `node --import tsx apps/<app>/src/main.ts` per app, configured only through its
-// environment. Each run has its own consumer groups (starting at the newest offset),
-// its own rollup schema, its own IMAP checkpoint and API key, so it runs beside other
+// environment. Each run has its own consumer groups (their offsets committed at the
+// newest records before the apps start, so nothing of earlier runs is read and nothing
+// of this run is skipped), its own rollup schema, its own IMAP checkpoint and API key, so it runs beside other
 // tests on the shared topics and database. Any app can be SIGKILLed and restarted.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync, closeSync } from 'node:fs';
@@ -13,6 +14,7 @@ import { createRollupSchema } from '@mailroom/analytics';
 import { createPool } from '@mailroom/db';
 import { createKafka, parseBrokers } from '@mailroom/kafka';
 import { stackEnv, testLogger, unique } from './env.js';
+import { commitNewestOffsets } from './offsets.js';
 
 export const PIPELINE_APPS = [
   'ticket-store',
@@ -39,6 +41,8 @@ export interface PipelineOptions {
   apps?: readonly AppName[];
   /** Extra environment per app, over the defaults below. */
   env?: Partial<Record<AppName, Record<string, string>>>;
+  /** KAFKA_REPLICATION_FACTOR of every app and of the topics made before they start. */
+  replicationFactor?: number;
   logLevel?: string;
   /** Where each app's stdout/stderr goes (default $MAILROOM_DATA_DIR/logs/pipeline). */
   logDir?: string;
@@ -170,11 +174,12 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
       METRICS_PORT: String(port),
       DATABASE_URL: databaseUrl,
     };
+    if (options.replicationFactor) env.KAFKA_REPLICATION_FACTOR = String(options.replicationFactor);
     const prefix = CONSUMERS[name];
-    if (prefix) {
-      groups[name] = `${runId}-${name}`;
-      env[`${prefix}_GROUP_ID`] = groups[name];
-      env[`${prefix}_FROM_BEGINNING`] = 'false';
+    const group = groups[name];
+    if (prefix && group) {
+      env[`${prefix}_GROUP_ID`] = group;
+      env[`${prefix}_FROM_BEGINNING`] = 'true';
     }
     if (name === 'intake-api') {
       Object.assign(env, {
@@ -238,8 +243,7 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
     }
     const group = groups[name];
     if (!group || !joined) return;
-    // Ready is not joined: with FROM_BEGINNING=false, records sent before the group has
-    // its partitions (and their newest offsets) would be skipped.
+    // Ready is not joined: the load should start once every group has its partitions.
     const admin = kafka.admin();
     await admin.connect();
     try {
@@ -265,12 +269,12 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
     await exited;
   };
 
+  for (const name of names) if (CONSUMERS[name]) groups[name] = `${runId}-${name}`;
+  await commitNewestOffsets(kafka, Object.values(groups), options.replicationFactor);
   const started = await Promise.all(names.map(async (n) => [n, await freePort()] as const));
   for (const [name, port] of started) await spawnApp(name, port);
   try {
     await Promise.all(names.map((n) => waitReady(n)));
-    // The newest offsets are fetched right after the assignment; let that land.
-    await sleep(1_500);
   } catch (err) {
     for (const name of names) await kill(name);
     throw err;

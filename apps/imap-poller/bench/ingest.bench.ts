@@ -3,6 +3,8 @@
 // the peak RSS of a poller process while it ingests a mail with a 25 MB attachment (it
 // must stream). Arguments: message count (0 skips the rate), attachment sizes in MB (0
 // skips the memory run) and ingest rounds, e.g. `ingest.bench.ts 10000 25,100 3`.
+// BENCH_PROFILE=DIR writes a CPU profile of this process per ingest round (from the
+// poller's IMAP login to the last checkpoint), DIR/ingest-N.cpuprofile, for DevTools.
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -23,6 +25,7 @@ import {
   type TestMailbox,
   pollerEnv,
 } from '../test/support.js';
+import { startProfile } from '../../../bench/support/profile.js';
 
 const COUNT = Number(process.argv[2] ?? 10_000);
 // Ingest rounds, each between two plain fetches.
@@ -36,6 +39,8 @@ const logger = createLogger({
   name: 'bench',
   level: (env.BENCH_LOG_LEVEL as 'debug' | undefined) ?? 'warn',
 });
+
+let profiled = 0;
 
 const checkpoint = async (name: string) =>
   Number(
@@ -116,6 +121,7 @@ async function pollerIngest(
     { logger },
   );
   await until(async () => Boolean(app.mailboxes()[0]?.connected), 60_000, 'poller connected');
+  const profiler = env.BENCH_PROFILE ? await startProfile('the ingest') : undefined;
   const t1 = performance.now();
   const cpu0 = process.cpuUsage();
   const services = cpuOf(['greenmail', 'kafka']);
@@ -124,6 +130,7 @@ async function pollerIngest(
   await until(async () => (await checkpoint(box.user)) >= maxUid, 600_000, 'poller ingest');
   const end = performance.now();
   const cpuUs = perMessage(process.cpuUsage(cpu0));
+  await profiler?.stop(`${env.BENCH_PROFILE}/ingest-${++profiled}.cpuprofile`);
   const used = cpuSince(services);
   let postgres = 0;
   for (const [pid, cpu] of await backendCpu()) postgres += cpu - (backends0.get(pid) ?? 0);

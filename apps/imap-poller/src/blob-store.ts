@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, hash, randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type pg from 'pg';
 import { withTransaction } from '@mailroom/db';
@@ -24,7 +24,8 @@ export interface BlobStore {
   get(sha256: string): Promise<{ content: Buffer; contentType: string } | null>;
 }
 
-export const sha256Of = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+// One-shot: half the cost of a Hash object per message.
+export const sha256Of = (b: Buffer) => hash('sha256', b, 'hex');
 
 // Chunks that go to Postgres one row at a time while a stream is read: small enough
 // that a 25 MB attachment never sits in this process, large enough to stay fast.
@@ -70,7 +71,7 @@ export function createPgBlobStore(pool: pg.Pool): BlobStore {
     put: async (content, contentType) => (await putMany([{ content, contentType }]))[0]!,
 
     putStream: async (content, contentType) => {
-      const hash = createHash('sha256');
+      const hasher = createHash('sha256');
       const uploadId = randomUUID();
       let size = 0;
       let seq = 0;
@@ -90,7 +91,7 @@ export function createPgBlobStore(pool: pg.Pool): BlobStore {
       try {
         for await (const chunk of content) {
           const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
-          hash.update(buf);
+          hasher.update(buf);
           size += buf.length;
           pending.push(buf);
           pendingBytes += buf.length;
@@ -102,7 +103,7 @@ export function createPgBlobStore(pool: pg.Pool): BlobStore {
           return await putMany([{ content: data, contentType }]).then((r) => r[0]!);
         }
         await flush();
-        const sha256 = hash.digest('hex');
+        const sha256 = hasher.digest('hex');
         // Assembled by the server: the whole blob never travels back through Node.
         await withTransaction(pool, async (db) => {
           await db.query(

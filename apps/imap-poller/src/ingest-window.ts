@@ -20,6 +20,9 @@ export interface WindowOptions {
 
 // Small messages fetched ahead of the parser: bounds memory whatever the window size.
 const READ_AHEAD_BYTES = 16 * 1024 * 1024;
+// And by count: 16 MiB of small mail is tens of thousands of fetched objects, each then
+// outliving the young generation of the heap (copied, promoted, collected again).
+const READ_AHEAD_MESSAGES = 500;
 const BATCH_BYTES = 8 * 1024 * 1024;
 // Parsed batches waiting for their blobs, Kafka and checkpoint: bounds memory too.
 const MAX_PENDING_BATCHES = 3;
@@ -93,21 +96,24 @@ async function streamSmall(
   let wakeReader = (): void => undefined;
   const stopped = () => committer.failed() || state.readerError !== null || o.signal.aborted;
   const timing = { started: performance.now(), fetched: 0, batches: 0 };
+  const readAhead = Math.max(READ_AHEAD_MESSAGES, 2 * o.batchSize);
 
   const reader = (async () => {
     try {
-      const query = { uid: true, size: true, source: { start: 0, maxLength: FETCH_CAP } };
+      // UID and source only: a message below the cap came whole, so its size is its
+      // length (RFC822.SIZE is defined as that length); one attribute less to read each.
+      const query = { uid: true, source: { start: 0, maxLength: FETCH_CAP } };
       for await (const f of client.fetch(uidSet(uids), query, { uid: true })) {
         returned.add(f.uid);
-        const size = f.size ?? f.source?.length ?? 0;
-        if (f.source && size <= STREAM_THRESHOLD && f.source.length < FETCH_CAP) {
+        const size = f.source?.length ?? 0;
+        if (f.source && size <= STREAM_THRESHOLD) {
           queue.push({ uid: f.uid, size, source: f.source });
           state.queued += f.source.length;
           wakeProcessor();
         } else if (f.source) {
           late.push(f.uid);
         }
-        while (!stopped() && state.queued >= READ_AHEAD_BYTES) {
+        while (!stopped() && (state.queued >= READ_AHEAD_BYTES || queue.length >= readAhead)) {
           await new Promise<void>((resolve) => (wakeReader = resolve));
         }
         if (stopped()) return;

@@ -13,6 +13,7 @@ import { sharedDataDir } from '../../../test/support/shared-data.js';
 import { ImapPollerConfig } from '../src/config.js';
 import { start } from '../src/start.js';
 import {
+  emailPayloads,
   appendAll,
   dovecotMailbox,
   dropMailbox,
@@ -90,10 +91,7 @@ async function ingest(files: string[], box: TestMailbox) {
     const byUid = await waitFor(
       () => {
         const seen = new Map<number, { email?: EmailReceived; dead?: Record<string, string> }>();
-        for (const r of raw.records) {
-          const p = (JSON.parse(r.value!.toString()) as { payload: EmailReceived }).payload;
-          if (p.mailbox === name) seen.set(p.uid!, { email: p });
-        }
+        for (const p of emailPayloads(raw.records, name)) seen.set(p.uid!, { email: p });
         for (const r of dlq.records) {
           if (r.headers['x-source-mailbox'] === name)
             seen.set(Number(r.headers['x-source-uid']), { dead: r.headers });

@@ -3,11 +3,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '@mailroom/config';
 import { createPool } from '@mailroom/db';
-import { TOPICS, type EmailReceived } from '@mailroom/events';
+import { TOPICS } from '@mailroom/events';
 import { createKafka, createProducer, parseBrokers, type MailroomProducer } from '@mailroom/kafka';
 import { start as startTicketStore, TicketStoreConfig } from '@mailroom/ticket-store';
 import { stackEnv, testLogger, unique, waitFor } from '../../../test/support/env.js';
 import {
+  emailPayloads,
   appendAll,
   dovecotMailbox,
   dropMailbox,
@@ -115,19 +116,7 @@ describe.each([
       second.kill('SIGTERM');
     }
     // The test's own consumer of tickets.raw may still be catching up with the poller.
-    const idsOnTopic = () =>
-      new Set(
-        raw.records
-          .flatMap((r) => {
-            try {
-              return [JSON.parse(r.value!.toString()) as { payload: EmailReceived }];
-            } catch {
-              return []; // another test's deliberately broken record
-            }
-          })
-          .filter((e) => e.payload?.mailbox === name)
-          .map((e) => e.payload.messageId),
-      );
+    const idsOnTopic = () => new Set(emailPayloads(raw.records, name).map((p) => p.messageId));
     const ids = await waitFor(() => (idsOnTopic().size >= COUNT ? idsOnTopic() : null), {
       what: 'every Message-ID on tickets.raw',
       timeoutMs: 30_000,

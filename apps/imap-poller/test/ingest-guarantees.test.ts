@@ -7,7 +7,7 @@ import MailComposer from 'nodemailer/lib/mail-composer/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '@mailroom/config';
 import { createPool } from '@mailroom/db';
-import { DLQ_TOPICS, TOPICS, type EmailReceived } from '@mailroom/events';
+import { DLQ_TOPICS, TOPICS } from '@mailroom/events';
 import { createKafka, createProducer, parseBrokers, type MailroomProducer } from '@mailroom/kafka';
 import { stackEnv, testLogger, unique, waitFor } from '../../../test/support/env.js';
 import { createPgBlobStore, type BlobStore } from '../src/blob-store.js';
@@ -15,6 +15,7 @@ import { ImapPollerConfig } from '../src/config.js';
 import { STREAM_THRESHOLD } from '../src/ingest-batch.js';
 import { start } from '../src/start.js';
 import {
+  emailPayloads,
   appendAll,
   dovecotMailbox,
   dropMailbox,
@@ -99,10 +100,7 @@ async function runPoller(box: TestMailbox, env: Record<string, string>, blobs?: 
   );
 }
 
-const recordsOf = (box: TestMailbox) =>
-  raw.records
-    .map((r) => (JSON.parse(r.value!.toString()) as { payload: EmailReceived }).payload)
-    .filter((p) => p.mailbox === nameOf(box));
+const recordsOf = (box: TestMailbox) => emailPayloads(raw.records, nameOf(box));
 
 describe('large mail', () => {
   it('streams a message above the threshold into the blob store and the parser', async () => {

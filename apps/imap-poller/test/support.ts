@@ -2,7 +2,7 @@
 // and watchers of the shared topics (filtered by what a test created).
 import { ImapFlow } from 'imapflow';
 import { Registry } from 'prom-client';
-import { decodeEvent, type Envelope } from '@mailroom/events';
+import { decodeEvent, type EmailReceived, type Envelope } from '@mailroom/events';
 import { runConsumer, type MailroomProducer, type RunningConsumer } from '@mailroom/kafka';
 import type { Kafka } from 'kafkajs';
 import type { Logger } from '@mailroom/observability';
@@ -141,4 +141,20 @@ export async function watch(
     },
   });
   return { ...w, consumer };
+}
+
+/**
+ * The `raw.email_received` payloads of `mailbox` among records watched on tickets.raw.
+ * Other test files share that topic and put deliberately broken records on it: those
+ * are skipped.
+ */
+export function emailPayloads(records: Watched['records'], mailbox: string): EmailReceived[] {
+  return records.flatMap((r) => {
+    try {
+      const p = (JSON.parse(r.value?.toString() ?? '') as { payload?: EmailReceived }).payload;
+      return p?.mailbox === mailbox ? [p] : [];
+    } catch {
+      return [];
+    }
+  });
 }

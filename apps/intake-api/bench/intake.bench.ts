@@ -18,6 +18,7 @@ import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import type { Message } from '@mailroom/kafka';
 import type { LoadJob, LoadResult } from './http-load.js';
+import { startProfile } from '../../../bench/support/profile.js';
 
 /**
  * CPU seconds used so far by this process's main thread (the server: HTTP, validation,
@@ -39,25 +40,6 @@ async function cpuCounters(brokerPid: number | undefined) {
     process: ticks('/proc/self/stat'),
     broker: brokerPid ? ticks(`/proc/${brokerPid}/stat`) : NaN,
   });
-}
-
-/** The V8 sampling profiler on this thread, from now until stop(file). */
-async function startProfile() {
-  const { Session } = await import('node:inspector/promises');
-  const { writeFile } = await import('node:fs/promises');
-  const session = new Session();
-  session.connect();
-  await session.post('Profiler.enable');
-  await session.post('Profiler.setSamplingInterval', { interval: 200 });
-  await session.post('Profiler.start');
-  return {
-    stop: async (file: string) => {
-      const { profile } = await session.post('Profiler.stop');
-      await writeFile(file, JSON.stringify(profile));
-      session.disconnect();
-      console.log(`CPU profile of the measured cells: ${file}`);
-    },
-  };
 }
 
 async function main(): Promise<void> {
@@ -228,7 +210,7 @@ async function main(): Promise<void> {
     ? Number(readFileSync(brokerPidFile, 'utf8').trim())
     : undefined;
   const cpu = await cpuCounters(brokerPid);
-  const profiler = values.profile ? await startProfile() : undefined;
+  const profiler = values.profile ? await startProfile('the measured cells') : undefined;
   for (const concurrency of levels) {
     // The targets take turns in slices (rounds x targets), so that a change of the
     // machine's load during the cell weighs on every target alike.

@@ -21,10 +21,10 @@ const USAGE = `usage: classify <command> [options]
 
   train   --data FILE.csv --text COL[,COL...] --label COL --out MODEL
           [--valid FRACTION | --valid-data FILE.csv] [--seed N]
-          [--learner svm|logreg|ensemble] [--c 0.3,1] [--class-weight none|balanced]
+          [--learner svm|logreg|ensemble|svm-mlp] [--c 0.3,1] [--class-weight none|balanced]
           [--target-accuracy 0.8] [--max-abstain-rate 0.3] [--abstain-threshold P]
   cv      --data FILE.csv --text COL[,COL...] --label COL [--folds 5] [--seed N]
-          [--learner svm|logreg|ensemble] [--c 0.3,1] [--class-weight none|balanced]
+          [--learner svm|logreg|ensemble|svm-mlp] [--c 0.3,1] [--class-weight none|balanced]
   eval    --model MODEL --data FILE.csv [--text COL[,COL...]] [--label COL]
           [--baseline-train FILE.csv] [--abstain-threshold P]
           [--valid-data FILE.csv [--target-accuracy 0.8] [--max-abstain-rate 0.3]]
@@ -79,7 +79,7 @@ function learnerOptions(v: {
   'class-weight'?: string | undefined;
 }): { learner: Learner; seed: number; c: number[] | undefined; classWeight: 'none' | 'balanced' } {
   const learner = (v.learner ?? 'svm') as Learner;
-  if (!['svm', 'logreg', 'ensemble'].includes(learner))
+  if (!['svm', 'logreg', 'ensemble', 'svm-mlp'].includes(learner))
     throw new UsageError(`unknown --learner ${learner}`);
   const seed = v.seed === undefined ? 42 : Number(v.seed);
   if (!Number.isInteger(seed)) throw new UsageError('--seed must be an integer');

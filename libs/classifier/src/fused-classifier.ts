@@ -27,20 +27,22 @@ interface Group {
  */
 export function fuseClassifiers(models: readonly Classifier[]): FusedClassifier {
   const groups: Group[] = [];
+  // A model with a network keeps its own pass (LinearClassifier adds the network).
+  const fusable = (m: Classifier | undefined): m is LinearClassifier =>
+    m instanceof LinearClassifier && m.data.mlp === undefined;
   models.forEach((m, i) => {
-    const group =
-      m instanceof LinearClassifier
-        ? groups.find((g) => {
-            const first = models[g.members[0]!];
-            return first instanceof LinearClassifier && sameFeatures(first.data, m.data);
-          })
-        : undefined;
+    const group = fusable(m)
+      ? groups.find((g) => {
+          const first = models[g.members[0]!];
+          return fusable(first) && sameFeatures(first.data, m.data);
+        })
+      : undefined;
     if (group) group.members.push(i);
     else groups.push({ members: [i], scorer: null });
   });
   for (const g of groups) {
     const linear = g.members.map((i) => models[i]);
-    if (linear.every((m): m is LinearClassifier => m instanceof LinearClassifier)) {
+    if (linear.every(fusable)) {
       const first = linear[0]!.data;
       g.scorer = new FusedScorer(
         first.blocks,

@@ -1,4 +1,5 @@
 import { FusedScorer } from './fused-scorer.js';
+import { addMlpOutput, type MlpHead } from './mlp.js';
 import { softmaxInPlace, type LinearModel } from './softmax-regression.js';
 import type { FittedBlock } from './tfidf.js';
 
@@ -35,6 +36,8 @@ export interface ModelData {
   sublinearTf: boolean;
   blocks: FittedBlock[];
   linear: LinearModel;
+  /** A network whose class scores are added to `linear`'s (learner 'svm-mlp'). */
+  mlp?: MlpHead | undefined;
   temperature: number;
   abstainThreshold: number;
   /** Free-form facts about training (learner, C, columns, validation figures). */
@@ -51,6 +54,7 @@ const TOP = 3;
 export class LinearClassifier implements Classifier {
   readonly labels: readonly string[];
   private table: FusedScorer | undefined;
+  private readonly z: Float64Array;
 
   /** `scorer` lets a copy with another threshold share the (multi-MB) weight table. */
   constructor(
@@ -59,13 +63,28 @@ export class LinearClassifier implements Classifier {
   ) {
     this.labels = data.labels;
     this.table = scorer;
+    this.z = new Float64Array(data.labels.length);
   }
 
   // Built on first use: a model that is only ever scored through fuseClassifiers (the
   // categorizer's) never needs a table of its own.
   private get scorer(): FusedScorer {
-    this.table ??= new FusedScorer(this.data.blocks, this.data.sublinearTf, [this.data.linear]);
+    const { linear, mlp } = this.data;
+    this.table ??= new FusedScorer(
+      this.data.blocks,
+      this.data.sublinearTf,
+      mlp ? [linear, mlp.hidden] : [linear],
+    );
     return this.table;
+  }
+
+  /** Raw scores, reused by the next call: the linear head's plus the network's. */
+  private score(text: string): Float64Array {
+    const heads = this.scorer.score(text);
+    const z = this.z;
+    z.set(heads[0]!);
+    if (this.data.mlp) addMlpOutput(heads[1]!, this.data.mlp.output, z);
+    return z;
   }
 
   get abstainThreshold(): number {
@@ -78,7 +97,7 @@ export class LinearClassifier implements Classifier {
 
   /** Raw (uncalibrated) scores into `out`; used to fit the temperature. */
   rawScores(text: string, out: Float64Array): void {
-    out.set(this.scorer.score(text)[0]!);
+    out.set(this.score(text));
   }
 
   probabilities(text: string): Float64Array {
@@ -89,7 +108,7 @@ export class LinearClassifier implements Classifier {
   }
 
   predict(text: string): Prediction {
-    const z = this.scorer.score(text)[0]!;
+    const z = this.score(text);
     const k = z.length;
     softmaxInPlace(z, k, this.data.temperature);
     // Top three by selection: cheaper than sorting K entries.

@@ -16,6 +16,8 @@ import {
   extendDual,
   fitDesign,
   fitMembers,
+  fitMlp,
+  modelScores,
   rawScores,
   type Design,
   type Learner,
@@ -58,7 +60,12 @@ export interface TrainReport {
   seconds: number;
 }
 
-const DEFAULT_C: Record<Learner, number[]> = { svm: [0.3, 1], logreg: [10], ensemble: [0.3, 1] };
+const DEFAULT_C: Record<Learner, number[]> = {
+  svm: [0.3, 1],
+  logreg: [10],
+  ensemble: [0.3, 1],
+  'svm-mlp': [0.3, 1],
+};
 
 function splitFor(
   examples: readonly LabeledExample[],
@@ -139,14 +146,17 @@ export function trainFromExamples(
       best = { c, scales, score, model, ...(alpha ? { alpha: alpha.slice() } : {}) };
     }
   }
-  const { c, scales, model: chosen } = best!;
+  const { c, scales } = best!;
+  // The networks do not depend on C: trained once, on the same rows, after C is chosen.
+  const chosen: ModelData =
+    learner === 'svm-mlp' ? { ...best!.model, mlp: fitMlp(design, { ...fit, c }) } : best!.model;
 
   // Calibrate the chosen combination on validation.
   let temperature = 1;
   let threshold = options.abstainThreshold ?? 0;
   let validationEval: Evaluation | null = null;
   if (valid.length > 0) {
-    temperature = fitTemperature(rawScores(design.featurizer, chosen.linear, valid, labels));
+    temperature = fitTemperature(modelScores(chosen, valid, labels));
     const calibrated = new LinearClassifier({ ...chosen, temperature });
     const preds = valid.map((e) => calibrated.predict(e.text));
     if (options.abstainThreshold === undefined) {
@@ -166,7 +176,9 @@ export function trainFromExamples(
     const full = fitDesign(all, labels, spec);
     // The validation rows are appended, so the chosen solution is a start for the rest.
     const start = best!.alpha && extendDual(best!.alpha, train.length, valid.length, labels.length);
-    final = combineMembers(full, fitMembers(full, { ...fit, c }, start), scales, { ...fit, c });
+    const members = fitMembers(full, { ...fit, c }, start);
+    const mlp = learner === 'svm-mlp' ? fitMlp(full, { ...fit, c }) : undefined;
+    final = combineMembers(full, members, scales, { ...fit, c }, mlp);
     numFeatures = full.featurizer.numFeatures;
   }
   const data = {

@@ -49,6 +49,12 @@ export interface ConsumerOptions {
    */
   fetchMinBytes?: number;
   fetchMaxWaitMs?: number;
+  /**
+   * A consumer that neither fetches, nor joins, nor handles a batch for this long is
+   * replaced by a new one in the same group (kafkajs can stall in a rejoin after its
+   * group coordinator moved twice). Default: twice the session timeout, at least 60 s.
+   */
+  stallRestartMs?: number;
 }
 
 /** The defaults of ConsumerOptions.fetchMinBytes / fetchMaxWaitMs (see KafkaConfig). */
@@ -59,7 +65,6 @@ export interface RunningConsumer {
   joined: Promise<void>;
   /** Stops fetching, lets the record in hand finish, commits what is done. */
   stop(): Promise<void>;
-  raw: Consumer;
 }
 
 export const dlqTopicOf = (topic: string) => `${topic}.dlq`;
@@ -96,6 +101,16 @@ function consumerMetrics(registry: Registry) {
           help: 'Time to handle one record, retries included.',
           labelNames: ['group', 'topic'],
           buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+          registers: [registry],
+        }),
+    ),
+    restarts: get(
+      'mailroom_consumer_restarts_total',
+      () =>
+        new Counter({
+          name: 'mailroom_consumer_restarts_total',
+          help: 'Consumers replaced after they stalled (no fetch, join or batch for too long).',
+          labelNames: ['group'],
           registers: [registry],
         }),
     ),
@@ -230,90 +245,144 @@ export async function runConsumer(options: ConsumerOptions): Promise<RunningCons
     }
   };
 
-  const consumer = kafka.consumer({
-    groupId,
-    sessionTimeout: options.sessionTimeoutMs ?? 30_000,
-    minBytes: options.fetchMinBytes ?? FETCH_DEFAULTS.minBytes,
-    maxWaitTimeInMs: options.fetchMaxWaitMs ?? FETCH_DEFAULTS.maxWaitMs,
-    heartbeatInterval: 3_000,
-    allowAutoTopicCreation: false,
-    retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10_000 },
-  });
-  const joined = new Promise<void>((resolve) => {
-    const off = consumer.on(consumer.events.GROUP_JOIN, () => {
-      off();
-      resolve();
+  const sessionTimeout = options.sessionTimeoutMs ?? 30_000;
+  const stallMs = options.stallRestartMs ?? Math.max(60_000, 2 * sessionTimeout);
+  // What the watchdog watches: the last fetch, join or batch end, and batches in hand (a
+  // handler riding out an outage is busy, not stalled).
+  let lastActivity = Date.now();
+  let inBatch = 0;
+  let resolveJoined: () => void = () => undefined;
+  const joined = new Promise<void>((resolve) => (resolveJoined = resolve));
+
+  const open = async (): Promise<Consumer> => {
+    const consumer = kafka.consumer({
+      groupId,
+      sessionTimeout,
+      minBytes: options.fetchMinBytes ?? FETCH_DEFAULTS.minBytes,
+      maxWaitTimeInMs: options.fetchMaxWaitMs ?? FETCH_DEFAULTS.maxWaitMs,
+      heartbeatInterval: 3_000,
+      allowAutoTopicCreation: false,
+      retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10_000 },
     });
-  });
-  await consumer.connect();
-  await consumer.subscribe({
-    topics: options.topics,
-    fromBeginning: options.fromBeginning ?? true,
-  });
-  await consumer.run({
-    autoCommit: true,
-    eachBatchAutoResolve: false,
-    partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
-    eachBatch: async (payload: EachBatchPayload) => {
-      const { batch } = payload;
-      const heartbeat = () => payload.heartbeat();
-      // Lag at the start of the batch too: a long batch must not show a stale 0.
+    const seen = () => {
+      lastActivity = Date.now();
+    };
+    consumer.on(consumer.events.FETCH_START, seen);
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      seen();
+      resolveJoined();
+    });
+    await consumer.connect();
+    await consumer.subscribe({
+      topics: options.topics,
+      fromBeginning: options.fromBeginning ?? true,
+    });
+    await consumer.run({
+      autoCommit: true,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
+      eachBatch: async (payload: EachBatchPayload) => {
+        inBatch += 1;
+        try {
+          await eachBatch(payload);
+        } finally {
+          inBatch -= 1;
+          seen();
+        }
+      },
+    });
+    return consumer;
+  };
+
+  const eachBatch = async (payload: EachBatchPayload) => {
+    const { batch } = payload;
+    const heartbeat = () => payload.heartbeat();
+    // Lag at the start of the batch too: a long batch must not show a stale 0.
+    metrics.lag.set(
+      { group: groupId, topic: batch.topic, partition: String(batch.partition) },
+      Number(batch.offsetLagLow()),
+    );
+    const toRecord = (message: KafkaMessage): ConsumedRecord => ({
+      topic: batch.topic,
+      partition: batch.partition,
+      offset: message.offset,
+      key: message.key?.toString() ?? null,
+      value: message.value,
+      headers: headersOf(message.headers),
+      timestamp: message.timestamp,
+    });
+    const live = () => payload.isRunning() && !payload.isStale() && !stopping;
+    for (let i = 0; i < batch.messages.length && live();) {
+      const chunk = batch.messages.slice(i, i + (options.batchHandler ? maxChunk : 1));
+      if (options.batchHandler && chunk.length > 1) {
+        const outcome = await handleChunk(chunk.map(toRecord), heartbeat);
+        if (outcome === 'stop') break;
+        if (outcome === 'done') {
+          payload.resolveOffset(chunk.at(-1)!.offset);
+          await heartbeat();
+          i += chunk.length;
+          continue;
+        }
+      }
+      let stopped = false;
+      for (const message of chunk) {
+        if (!live() || !(await handle(toRecord(message), message, heartbeat))) {
+          stopped = true;
+          break;
+        }
+        payload.resolveOffset(message.offset);
+        await heartbeat();
+      }
+      if (stopped) break;
+      i += chunk.length;
+    }
+    await payload.commitOffsetsIfNecessary();
+    const last = batch.messages.at(-1);
+    if (last) {
+      const lag = Math.max(0, Number(batch.highWatermark) - Number(last.offset) - 1);
       metrics.lag.set(
         { group: groupId, topic: batch.topic, partition: String(batch.partition) },
-        Number(batch.offsetLagLow()),
+        lag,
       );
-      const toRecord = (message: KafkaMessage): ConsumedRecord => ({
-        topic: batch.topic,
-        partition: batch.partition,
-        offset: message.offset,
-        key: message.key?.toString() ?? null,
-        value: message.value,
-        headers: headersOf(message.headers),
-        timestamp: message.timestamp,
-      });
-      const live = () => payload.isRunning() && !payload.isStale() && !stopping;
-      for (let i = 0; i < batch.messages.length && live();) {
-        const chunk = batch.messages.slice(i, i + (options.batchHandler ? maxChunk : 1));
-        if (options.batchHandler && chunk.length > 1) {
-          const outcome = await handleChunk(chunk.map(toRecord), heartbeat);
-          if (outcome === 'stop') break;
-          if (outcome === 'done') {
-            payload.resolveOffset(chunk.at(-1)!.offset);
-            await heartbeat();
-            i += chunk.length;
-            continue;
-          }
-        }
-        let stopped = false;
-        for (const message of chunk) {
-          if (!live() || !(await handle(toRecord(message), message, heartbeat))) {
-            stopped = true;
-            break;
-          }
-          payload.resolveOffset(message.offset);
-          await heartbeat();
-        }
-        if (stopped) break;
-        i += chunk.length;
-      }
-      await payload.commitOffsetsIfNecessary();
-      const last = batch.messages.at(-1);
-      if (last) {
-        const lag = Math.max(0, Number(batch.highWatermark) - Number(last.offset) - 1);
-        metrics.lag.set(
-          { group: groupId, topic: batch.topic, partition: String(batch.partition) },
-          lag,
-        );
-      }
-    },
-  });
+    }
+  };
+
+  let consumer = await open();
   log.info({ topics: options.topics }, 'consumer running');
+
+  let replacing = false;
+  const watchdog = setInterval(
+    () => {
+      const idleMs = Date.now() - lastActivity;
+      if (stopping || replacing || inBatch > 0 || idleMs < stallMs) return;
+      replacing = true;
+      void (async () => {
+        log.warn({ idleMs }, 'consumer stalled (no fetch, join or batch): replacing it');
+        metrics.restarts.inc({ group: groupId });
+        const stalled = consumer;
+        await Promise.race([
+          stalled.disconnect().catch(() => undefined),
+          new Promise((r) => setTimeout(r, 10_000)),
+        ]);
+        try {
+          if (!stopping) consumer = await open();
+          log.info('consumer replaced');
+        } catch (err) {
+          log.error({ err }, 'replacing the stalled consumer failed; trying again');
+        }
+        lastActivity = Date.now();
+        replacing = false;
+      })();
+    },
+    Math.max(250, Math.floor(stallMs / 4)),
+  );
+  watchdog.unref();
 
   return {
     joined,
-    raw: consumer,
     stop: async () => {
       stopping = true;
+      clearInterval(watchdog);
       wake?.();
       await consumer.disconnect();
       log.info('consumer stopped');

@@ -1,4 +1,5 @@
 export { createKafka, parseBrokers, type KafkaClientOptions } from './client.js';
+export { commitGroupOffsets, type GroupOffsets } from './group-offsets.js';
 export { ensureTopics, kafkaReadiness, topicSpecs, type TopicSpec } from './topics.js';
 export {
   createProducer,

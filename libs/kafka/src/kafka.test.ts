@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Registry } from 'prom-client';
 import { stackEnv, testLogger, unique, waitFor } from '../../../test/support/env.js';
 import {
+  commitGroupOffsets,
   createKafka,
   createProducer,
   dlqTopicOf,
@@ -215,5 +216,101 @@ describe('runConsumer with a batch handler', () => {
     expect(Math.max(...chunks)).toBeLessThanOrEqual(50);
     expect(single).toEqual(expect.arrayContaining(['a', 'b']));
     expect(single).not.toContain('poison');
+  });
+});
+
+describe('runConsumer watchdog', () => {
+  const restarts = async (registry: Registry) =>
+    (await registry.getSingleMetric('mailroom_consumer_restarts_total')?.get())?.values[0]?.value ??
+    0;
+
+  it('replaces a consumer that stalls (no fetch, no join) and goes on consuming', async () => {
+    const topic = await topicPair(1);
+    // The first consumer is made to stall: it joins nothing and never fetches.
+    let made = 0;
+    const stalling = new Proxy(kafka, {
+      get(target, prop, receiver) {
+        if (prop !== 'consumer') return Reflect.get(target, prop, receiver) as unknown;
+        return (config: Parameters<typeof kafka.consumer>[0]) => {
+          const real = target.consumer(config);
+          made += 1;
+          if (made > 1) return real;
+          return Object.assign(Object.create(real) as typeof real, {
+            run: () => Promise.resolve(),
+          });
+        };
+      },
+    });
+    const registry = new Registry();
+    const seen: string[] = [];
+    const consumer = await runConsumer({
+      kafka: stalling,
+      producer,
+      logger,
+      registry,
+      groupId: unique('g'),
+      topics: [topic],
+      stallRestartMs: 1_500,
+      handler: async (r) => void seen.push(r.value!.toString()),
+    });
+    await producer.send(topic, [{ value: 'a' }, { value: 'b' }]);
+    await waitFor(() => seen.length === 2, { what: 'records after the replacement' });
+    await consumer.stop();
+    expect(made).toBe(2);
+    expect(await restarts(registry)).toBe(1);
+    expect(seen).toEqual(['a', 'b']);
+  });
+
+  it('leaves an idle consumer alone, even one with no partition of its own', async () => {
+    const topic = await topicPair(1);
+    const groupId = unique('g');
+    const registries = [new Registry(), new Registry()];
+    const consumers = await Promise.all(
+      registries.map((registry) =>
+        runConsumer({
+          kafka,
+          producer,
+          logger,
+          registry,
+          groupId,
+          topics: [topic],
+          stallRestartMs: 1_500,
+          handler: async () => undefined,
+        }),
+      ),
+    );
+    await Promise.all(consumers.map((c) => c.joined));
+    await new Promise((r) => setTimeout(r, 6_000));
+    await Promise.all(consumers.map((c) => c.stop()));
+    expect(await Promise.all(registries.map(restarts))).toEqual([0, 0]);
+  });
+});
+
+describe('commitGroupOffsets', () => {
+  it('starts a new group where it was committed, not at the beginning', async () => {
+    const topic = await topicPair(1);
+    await producer.send(topic, [{ value: 'old-1' }, { value: 'old-2' }]);
+    const groupId = unique('g');
+    await commitGroupOffsets(
+      parseBrokers(stackEnv('KAFKA_BROKERS')),
+      [groupId],
+      [{ topic, partitions: [{ partition: 0, offset: '2' }] }],
+    );
+    await producer.send(topic, [{ value: 'new' }]);
+    const seen: string[] = [];
+    const consumer = await runConsumer({
+      kafka,
+      producer,
+      logger,
+      registry: new Registry(),
+      groupId,
+      topics: [topic],
+      fromBeginning: true,
+      handler: async (r) => void seen.push(r.value!.toString()),
+    });
+    await waitFor(() => seen.length >= 1, { what: 'the new record' });
+    await new Promise((r) => setTimeout(r, 500));
+    await consumer.stop();
+    expect(seen).toEqual(['new']);
   });
 });

@@ -42,7 +42,20 @@ export async function ensureTopics(kafka: Kafka, specs: TopicSpec[]): Promise<vo
         const count = topics.find((t) => t.name === s.topic)?.partitions.length ?? 0;
         return count < s.partitions ? [{ topic: s.topic, count: s.partitions }] : [];
       });
-      if (grow.length > 0) await admin.createPartitions({ topicPartitions: grow });
+      if (grow.length > 0) {
+        try {
+          await admin.createPartitions({ topicPartitions: grow });
+        } catch (err) {
+          // Another process (or metadata that had not caught up) grew them first: the
+          // broker refuses a count the topic already has. Fine if every one has enough now.
+          if ((err as { type?: string }).type !== 'INVALID_PARTITIONS') throw err;
+          const after = await admin.fetchTopicMetadata({ topics: grow.map((g) => g.topic) });
+          const short = grow.filter(
+            (g) => (after.topics.find((t) => t.name === g.topic)?.partitions.length ?? 0) < g.count,
+          );
+          if (short.length > 0) throw err;
+        }
+      }
     }
   } finally {
     await admin.disconnect();

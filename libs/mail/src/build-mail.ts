@@ -12,7 +12,8 @@ export function rawHeaders(lines: HeaderLines): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   for (const { key, line } of lines) {
     const colon = line.indexOf(':');
-    const value = (colon >= 0 ? line.slice(colon + 1) : '').replace(/\r?\n[ \t]+/g, ' ').trim();
+    const rest = colon >= 0 ? line.slice(colon + 1) : '';
+    const value = (rest.includes('\n') ? rest.replace(/\r?\n[ \t]+/g, ' ') : rest).trim();
     (out[key.trim().toLowerCase()] ??= []).push(value);
   }
   return out;

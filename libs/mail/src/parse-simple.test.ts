@@ -2,11 +2,12 @@
 // gives. Compared on the real corpora (as they are, and with their real header blocks
 // in front of single-part bodies) and on bodies in every encoding and charset it takes.
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { basename } from 'node:path';
 import MailComposer from 'nodemailer/lib/mail-composer/index.js';
 import { describe, expect, it } from 'vitest';
 import { parseMail } from './parse-mail.js';
-import { parseSimple } from './parse-simple.js';
+import { mimeHead, parseSimple, plainAddresses, plainHead } from './parse-simple.js';
 import { DATA_DIR, listFiles } from './test-support/fixtures.js';
 
 const MAX = 50 * 1024 * 1024;
@@ -155,5 +156,102 @@ describe('parseSimple', () => {
     const empty = await parseMail(Buffer.alloc(0));
     expect(empty.ok ? null : empty.error.code).toBe('EMPTY_MESSAGE');
     expect(await expectSame([Buffer.from('\r\nno header at all\r\n')])).toBe(1);
+  });
+});
+
+// nodemailer's address parser, the copy mailparser uses.
+const fromMailparser = createRequire(createRequire(import.meta.url).resolve('mailparser'));
+const addressparser = fromMailparser('nodemailer/lib/addressparser') as (text: string) => unknown;
+
+/** The header block of a message, up to and with its empty line. */
+function headerBlock(source: Buffer): Buffer {
+  const end = source.indexOf('\r\n\r\n');
+  const lf = source.indexOf('\n\n');
+  if (end >= 0 && (lf < 0 || end < lf)) return source.subarray(0, end + 4);
+  return lf >= 0 ? source.subarray(0, lf + 2) : source;
+}
+
+describe('the own reading of plain headers', () => {
+  it('gives what mailsplit gives on every corpus header block it takes', () => {
+    const blocks = corpus.map((f) => headerBlock(readFileSync(f)));
+    const tricky = [
+      'From: a@b.test\r\nContent-Type: multipart\r\n\r\n',
+      'From: a@b.test\r\nContent-Type: multipart/x; boundary=q\r\n\r\n',
+      'From: a@b.test\r\nContent-Type: text/plain; format=Flowed; DelSp=Yes\r\n\r\n',
+      'From: a@b.test\r\nContent-type: text/plain\r\nContent-Type: text/html\r\n\r\n',
+      'From: a@b.test\r\nContent-Transfer-Encoding:  Base64 \r\n\r\n',
+      'From: a@b.test\r\nContent-Transfer-Encoding: 7bit (plain)\r\n\r\n',
+      'From\r\n : a@b.test\r\n:odd\r\nno colon\r\n\tfolded: on\r\n\r\n',
+      ' Leading: space\nSubject: lf only\r\nTo: a@b.test\r\n\r\n',
+      'From a@b.test Tue Jul  1 10:00:00 2025\r\nFrom: a@b.test\r\n\r\n',
+      'Subject: =?utf-8?Q?x?=\r\n\r\n',
+      'Subject: caf\u00e9\r\n\r\n',
+      'Content-Disposition: inline\r\n\r\n',
+    ].map((s) => Buffer.from(s, 'latin1'));
+    let taken = 0;
+    for (const block of [...blocks, ...tricky]) {
+      const plain = plainHead(block);
+      if (!plain) continue;
+      taken++;
+      expect({ ...plain, structured: null }).toEqual(mimeHead(block));
+    }
+    console.info(`plainHead took ${taken} of ${blocks.length + tricky.length} header blocks`);
+    expect(taken).toBeGreaterThan(blocks.length / 4);
+    // Encoded words, 8-bit bytes, mbox lines and dispositions stay with mailsplit.
+    for (const block of tricky.slice(-4)) expect(plainHead(block)).toBeNull();
+  });
+
+  it('reads plain address lists as nodemailer does, and declines the others', () => {
+    // A small deterministic generator (LCG): names and addresses from pieces that
+    // nodemailer reads plainly and pieces it reads otherwise (quotes, comments, groups).
+    let seed = 42;
+    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) >>> 8) % n;
+    const pick = <T>(xs: readonly T[]) => xs[rnd(xs.length)]!;
+    const words = ['Ada', "O'Brien", 'J.', 'van-der', 'x_y', 'A+B', '1', '.', '-', 'Zoë', '"Q"'];
+    const odd = ['(c)', ':', ';', '\\', '[x]', '=?utf-8?Q?a?=', '@', '<', '>', '"'];
+    const locals = ['a', 'first.last', 'a+tag', 'x_y-z', "o'k", 'a=b?c', '!#$%&*/^`{|}~'];
+    const domains = [
+      'b.test',
+      'b',
+      'sub.b-c.test',
+      '-b.test',
+      'b..test',
+      'b.test.',
+      'xn--bcher-kva.test',
+    ];
+    const spaces = ['', ' ', '  ', '\t'];
+    const address = () => `${pick(locals)}@${pick(domains)}`;
+    const name = () =>
+      Array.from({ length: rnd(4) }, () => (rnd(8) === 0 ? pick(odd) : pick(words))).join(
+        pick([' ', ' ', '  ']),
+      );
+    const entry = () => {
+      if (rnd(3) === 0) return address();
+      return `${name()}${pick(spaces)}<${address()}>`;
+    };
+    let plain = 0;
+    const total = 5000;
+    for (let i = 0; i < total; i++) {
+      const list = Array.from(
+        { length: 1 + rnd(3) },
+        () => `${pick(spaces)}${entry()}${pick(spaces)}`,
+      );
+      const text = list.join(',');
+      const ours = plainAddresses(text);
+      if (ours === null) continue;
+      plain++;
+      expect(ours, text).toEqual(addressparser(text));
+    }
+    console.info(`plainAddresses read ${plain} of ${total} generated lists`);
+    expect(plain).toBeGreaterThan(total / 5);
+    expect(plain).toBeLessThan(total);
+    for (const text of [
+      '',
+      'a@b.test,',
+      'Group: a@b.test;',
+      '"A, B" <a@b.test>',
+      'a (c) <a@b.test>',
+    ])
+      expect(plainAddresses(text)).toBeNull();
   });
 });

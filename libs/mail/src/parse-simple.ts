@@ -11,6 +11,12 @@ import { SourceScan } from './source-scan.js';
 // libqp, iconv-lite, html-to-text), so the result is the one mailparser would give. Anything else
 // (multipart, attachments, unusual charsets or encodings) returns null and goes
 // through mailparser. parse-simple.test.ts compares both on every corpus message.
+//
+// A header block of printable ASCII without encoded words (most mail) is not even given
+// to mailsplit: plainHead below splits and unfolds it as mailsplit does, reads the few
+// fields it needs as mailsplit and libmime would, and plainAddresses reads the common
+// address forms ("Name <a@b>", "a@b") as nodemailer's address parser would; anything
+// else in either goes to those modules as before.
 
 // Resolved from mailparser's own location: the copies it uses, whatever npm hoisted.
 const fromMailparser = createRequire(createRequire(import.meta.url).resolve('mailparser'));
@@ -103,16 +109,26 @@ function trimNames(list: ParsedAddress[]): void {
  * on its own, so the others can be left out), without the HTML and text renderings
  * of addresses it makes on the side.
  */
-function processHeaders(lines: HeaderLines): Map<string, unknown> {
+function processHeaders(lines: HeaderLines, head: Head, plain: boolean): Map<string, unknown> {
   const map = new Map<string, unknown>();
   for (const { key, line } of lines) {
     if (!USED.has(key)) continue;
-    const decoded = ((lm.decodeHeader(line) ?? {}).value ?? '') as { toString(): string };
-    const trimmed = decoded.toString().trim();
-    // ASCII reads the same as binary and as UTF-8: no round trip through a Buffer.
-    const text = !NON_ASCII.test(trimmed) ? trimmed : Buffer.from(trimmed, 'binary').toString();
+    let text: string;
+    if (plain) {
+      text = headerValue(line); // ASCII, no encoded word: decodeHeader's value as it is
+    } else {
+      const decoded = ((lm.decodeHeader(line) ?? {}).value ?? '') as { toString(): string };
+      const trimmed = decoded.toString().trim();
+      // ASCII reads the same as binary and as UTF-8: no round trip through a Buffer.
+      text = !NON_ASCII.test(trimmed) ? trimmed : Buffer.from(trimmed, 'binary').toString();
+    }
     let value: unknown = text;
     if (key === 'content-type') {
+      // The one Content-Type line, read already: decodeWords has nothing to decode in it.
+      if (plain && head.structured) {
+        map.set(key, [head.structured]);
+        continue;
+      }
       const structured = lm.parseHeaderValue(text);
       if (structured.value) structured.value = decodeWords(structured.value);
       for (const k of Object.keys(structured.params ?? {})) {
@@ -130,7 +146,7 @@ function processHeaders(lines: HeaderLines): Map<string, unknown> {
         // kept as is, as mailparser does
       }
     } else {
-      const list = addressparser(text) as ParsedAddress[];
+      const list = (plain && plainAddresses(text)) || (addressparser(text) as ParsedAddress[]);
       // What mailparser's decodeAddresses does when no name or address holds an encoded
       // word and no domain is punycode: trim the names.
       if (list.every(plainAddress)) trimNames(list);
@@ -148,6 +164,134 @@ function processHeaders(lines: HeaderLines): Map<string, unknown> {
     else if (list.length === 1) map.set(key, list[0]);
   }
   return map;
+}
+
+/** What parseSimple needs of the top node: mailsplit's MimeNode fields and header lines. */
+interface Head extends Pick<
+  MimeNodeLike,
+  'contentType' | 'charset' | 'encoding' | 'disposition' | 'flowed' | 'delSp' | 'multipart'
+> {
+  lines: HeaderLines;
+  boundary: boolean;
+  /** libmime's parse of the one Content-Type line, when there is exactly one. */
+  structured: StructuredValue | null;
+}
+
+// Printable ASCII, tab and line breaks: a block that reads the same as binary, as UTF-8
+// and after mailsplit's UTF-8 round trip.
+const PLAIN_BLOCK = /^[\t\r\n\x20-\x7e]*$/;
+const FOLD = /(?:\r?\n|\r)[ \t]*/g;
+
+/** libmime's decodeHeader(line).value, trimmed, for a line that holds no line break but folds. */
+function headerValue(line: string): string {
+  const unfolded = line.includes('\n') || line.includes('\r') ? line.replace(FOLD, ' ') : line;
+  const colon = unfolded.indexOf(':');
+  // decodeHeader's /^\s*([^:]+):(.*)$/ on the trimmed line: a key of one character at least.
+  return colon > 0 && unfolded.slice(0, colon).trim() !== ''
+    ? unfolded.slice(colon + 1).trim()
+    : '';
+}
+
+const lowerKey = (line: string) => {
+  const colon = line.indexOf(':');
+  return colon > 0 ? line.slice(0, colon).toLowerCase().trim() : '';
+};
+
+/**
+ * The header block as mailsplit's MimeNode reads it (Headers._parseHeaders and
+ * MimeNode.parseHeaders), for a block of printable ASCII without encoded words, without
+ * an mbox or HTTP preamble and without Content-Disposition; null for anything else.
+ */
+export function plainHead(block: Buffer): Head | null {
+  const text = block.toString('latin1');
+  if (!PLAIN_BLOCK.test(text) || text.includes('=?')) return null;
+  const raw = text.replace(/[\r\n]+$/, '').split(/\r?\n/);
+  if (/^(From|POST) /i.test(raw[0] ?? '')) return null;
+  const lines: { key: string; line: string }[] = [];
+  let contentType: string | null = null;
+  let contentTypes = 0;
+  let encodingLine: string | null = null;
+  for (let i = 0; i < raw.length; i++) {
+    let line = raw[i]!;
+    while (i + 1 < raw.length && (raw[i + 1]!.startsWith(' ') || raw[i + 1]!.startsWith('\t'))) {
+      line += '\r\n' + raw[++i]!;
+    }
+    const key = lowerKey(line);
+    if (key === 'content-disposition') return null;
+    if (key === 'content-type') {
+      contentTypes++;
+      contentType ??= line;
+    } else if (key === 'content-transfer-encoding') {
+      encodingLine ??= line;
+    }
+    lines.push({ key, line });
+  }
+  const structured = lm.parseHeaderValue(
+    contentType === null ? 'text/plain' : headerValue(contentType),
+  );
+  const params = structured.params;
+  const type = (structured.value || '').toLowerCase().trim() || false;
+  const encoding = encodingLine === null ? '' : headerValue(encodingLine);
+  if (encoding.includes('(')) return null; // a comment: mailsplit strips it
+  const flowed = (params.format ?? '').toLowerCase().trim() === 'flowed';
+  const slash = type ? type.indexOf('/') : -1;
+  const major = slash >= 0 && type ? type.slice(0, slash) : '';
+  return {
+    lines,
+    contentType: type,
+    charset: params.charset || false,
+    encoding: encoding.toLowerCase().trim(),
+    disposition: false,
+    flowed,
+    delSp: flowed && (params.delsp ?? '').toLowerCase().trim() === 'yes',
+    multipart: (type && major === 'multipart' && type.slice(slash + 1)) || false,
+    boundary: Boolean(params.boundary),
+    structured: contentTypes === 1 ? structured : null,
+  };
+}
+
+/** The top node read by mailsplit itself (and plainHead compared with it in tests). */
+export function mimeHead(block: Buffer): Head {
+  const node = new MimeNode(false);
+  node.addHeaderChunk(block);
+  node.parseHeaders();
+  return {
+    lines: node.headers.getList(),
+    contentType: node.contentType,
+    charset: node.charset,
+    encoding: node.encoding,
+    disposition: node.disposition,
+    flowed: node.flowed,
+    delSp: node.delSp,
+    multipart: node.multipart,
+    boundary: Boolean(node._boundary),
+    structured: null,
+  };
+}
+
+// An address as "a@b" or "Display Name <a@b>": no quotes, comments, groups, escapes,
+// brackets or encoded words, which nodemailer's address parser would have to read.
+const ADDR = "[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+";
+const BARE = new RegExp(`^${ADDR}$`);
+const NAMED = new RegExp(`^([A-Za-z0-9 .'_+-]*?) *<(${ADDR})>$`);
+
+/**
+ * nodemailer's addressparser for a list of plain addresses (address-parser.test.ts
+ * compares both on generated lists); null when any entry has another form.
+ */
+export function plainAddresses(text: string): ParsedAddress[] | null {
+  const out: ParsedAddress[] = [];
+  for (const part of text.split(',')) {
+    const item = part.trim();
+    if (BARE.test(item)) {
+      out.push({ address: item, name: '' });
+      continue;
+    }
+    const m = NAMED.exec(item);
+    if (!m || m[1]!.includes('  ') || m[1]!.startsWith(' ')) return null;
+    out.push({ address: m[2]!, name: m[1]! });
+  }
+  return out;
 }
 
 /** End of the header block as mailsplit finds it: after the first empty line. */
@@ -190,14 +334,14 @@ export function parseSimple(source: Buffer, maxBytes: number): ParseMailResult |
   if (source.length === 0 || source.length > maxBytes) return null;
   const end = headerEnd(source);
   if (end <= 0) return null;
-  const node = new MimeNode(false);
-  node.addHeaderChunk(source.subarray(0, end));
-  node.parseHeaders();
+  const block = source.subarray(0, end);
+  const fast = plainHead(block);
+  const node = fast ?? mimeHead(block);
   const contentType = node.contentType || 'text/plain';
-  if (node.multipart || node._boundary) return null;
+  if (node.multipart || node.boundary) return null;
   if (contentType !== 'text/plain' && contentType !== 'text/html') return null;
   if (node.disposition && node.disposition !== 'inline') return null; // an attachment
-  const lines = node.headers.getList();
+  const lines = node.lines;
   const raw = rawHeaders(lines);
   if (Object.keys(raw).length === 0) return null; // mailparser names the problem
 
@@ -223,6 +367,6 @@ export function parseSimple(source: Buffer, maxBytes: number): ParseMailResult |
   // source.length <= maxBytes: checked on entry.
   const scanner = new SourceScan();
   scanner.add(source);
-  const headers = processHeaders(lines);
+  const headers = processHeaders(lines, node, fast !== null);
   return { ok: true, mail: buildMail(headers, raw, text, html, [], scanner) };
 }

@@ -232,6 +232,10 @@ describe('extractReply', () => {
       'Question\n-----Original Message-----  \nold',
       'Question\nFrom: Ann <a@b.test>\nold',
       'Question\n\nOn Tue, 1 Jul 2025, Ann\nwrote:\nold',
+      'Question\nAm Dienstag schrieb Ann\nalt',
+      'Question\n\nLe mardi 1 juillet, Ann a écrit\nancien',
+      'Question\n__________\nFROM : Ann\nSENT : Tuesday\nold',
+      'No colon, no dashes, no quote header at all.\nSecond line.',
       '   \n\n ',
       '',
     ];

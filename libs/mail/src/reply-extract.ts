@@ -30,6 +30,11 @@ const QUOTE_HEADERS: RegExp[] = [
   /^(?:[^\n]*\d{1,2}[:h]\d{2}[^\n]*\n)?[ \t]*\*?(from|von|de|fra|från|van|da|od|от|lähettäjä|feladó)\*?[ \t]*:[^\n]*\n(?:[^\n]*\n){0,2}?[ \t]*\*?(sent|date|gesendet|datum|envoyé|enviado|inviato|verzonden|sendt|skickat|wysłane|отправлено|lähetetty|data|date d'envoi|to|an|à|para|a|aan|til|till)\*?[ \t]*:/imu,
 ];
 
+// Every quote header above holds a ':', a '--' or one of the WROTE words: a text with
+// none of them holds no quote header (and skips the seven searches, twice). Part of the
+// shortcut, so reply-extract.test.ts compares it with the searches themselves.
+const QUOTE_HEADER_HINT = new RegExp(`:|--|${WROTE}`, 'iu');
+
 const WROTE_HEADERS = QUOTE_HEADERS.slice(0, 2);
 const OUTLOOK_HEADERS = QUOTE_HEADERS.slice(2);
 
@@ -55,7 +60,9 @@ export function extractReply(text: string, options: { shortcut?: boolean } = {})
 
 function extract(input: string, shortcut: boolean): ExtractedReply {
   const original = input.replace(/\r\n?/g, '\n').replace(/^\uFEFF/, '');
-  const pre = precut(original);
+  // What is cut from the text holds no ':', '--' or word the text did not hold.
+  const search = !shortcut || QUOTE_HEADER_HINT.test(original);
+  const pre = precut(original, search);
   let quoted = pre !== original;
   let signatureRemoved = false;
 
@@ -74,7 +81,7 @@ function extract(input: string, shortcut: boolean): ExtractedReply {
   }
   let body = kept.join('\n');
 
-  const cut = earliestQuoteHeader(body, QUOTE_HEADERS);
+  const cut = earliestQuoteHeader(body, QUOTE_HEADERS, search);
   if (cut !== null) {
     body = body.slice(0, cut);
     quoted = true;
@@ -189,10 +196,10 @@ class PlainFragment implements FragmentLike {
  * header and leave half of it in the reply. Outlook-style header blocks carry no
  * `>` markers, so everything below them is the previous message.
  */
-function precut(text: string): string {
-  const outlook = earliestQuoteHeader(text, OUTLOOK_HEADERS);
+function precut(text: string, search: boolean): string {
+  const outlook = earliestQuoteHeader(text, OUTLOOK_HEADERS, search);
   let cut = outlook;
-  const wrote = earliestQuoteHeader(text, WROTE_HEADERS);
+  const wrote = earliestQuoteHeader(text, WROTE_HEADERS, search);
   if (wrote !== null && (cut === null || wrote < cut)) {
     // Interleaved (bottom-posted) answers keep the header; a header that introduces
     // a mostly quoted remainder (wrapped quote lines lose their `>`) is cut.
@@ -233,7 +240,12 @@ function isContentNotSignature(content: string): boolean {
   );
 }
 
-function earliestQuoteHeader(body: string, patterns: readonly RegExp[]): number | null {
+function earliestQuoteHeader(
+  body: string,
+  patterns: readonly RegExp[],
+  search: boolean,
+): number | null {
+  if (!search) return null;
   let best: number | null = null;
   for (const re of patterns) {
     const m = re.exec(body);

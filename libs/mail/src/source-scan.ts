@@ -69,14 +69,19 @@ export class SourceScan {
   private scan(text: string): void {
     for (const m of text.matchAll(/charset\s*=\s*["']?([A-Za-z0-9_.:+-]+)/gi))
       add(this.charsets, m[1]?.toLowerCase());
-    for (const m of text.matchAll(/=\?([^?\s]+?)(?:\*[^?]*)?\?[bq]\?/gi))
-      add(this.charsets, m[1]?.toLowerCase());
+    // Encoded words and delimiter lines need "=?" and "--": most text has neither.
+    if (text.includes('=?')) {
+      for (const m of text.matchAll(/=\?([^?\s]+?)(?:\*[^?]*)?\?[bq]\?/gi))
+        add(this.charsets, m[1]?.toLowerCase());
+    }
     for (const m of text.matchAll(/^content-transfer-encoding:[ \t]*([^\s;]*)/gim)) {
       add(this.transferEncodings, (m[1] ?? '').toLowerCase());
     }
     for (const m of text.matchAll(/boundary\s*=\s*(?:"([^"\r\n]+)"|([^\s;"]+))/gi))
       add(this.boundaries, m[1] ?? m[2]);
-    for (const m of text.matchAll(/(?:^|\n)--([^\r\n]{1,200})/g)) add(this.delimiterLines, m[1]);
+    if (text.includes('--')) {
+      for (const m of text.matchAll(/(?:^|\n)--([^\r\n]{1,200})/g)) add(this.delimiterLines, m[1]);
+    }
   }
 
   /** Human-readable problems seen in the raw source. */

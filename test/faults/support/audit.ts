@@ -2,13 +2,13 @@
 // seen by analytics, and its requester got exactly one acknowledgement mail (counted in
 // the real mailbox on GreenMail, not in our own tables). Polls until all of it holds or
 // the time is up, then reports the counts either way.
-import { expect } from 'vitest';
+import { afterAll, expect } from 'vitest';
 import type { Pipeline } from '../../support/pipeline.js';
 import type pg from 'pg';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DeadLetterWatch } from './dead-letters.js';
 import type { Submission } from './load.js';
-import { ackMails, type AckMails } from './mail-users.js';
+import { ackMails, deleteMailUsers, type AckMails } from './mail-users.js';
 
 export interface AuditReport {
   scenario: string;
@@ -170,4 +170,38 @@ export function expectClean(report: AuditReport): void {
 export function expectNoCrash(pipeline: Pipeline): void {
   for (const app of pipeline.apps.values())
     expect({ app: app.name, crashes: app.crashes }).toEqual({ app: app.name, crashes: [] });
+}
+
+/**
+ * The audits of an infrastructure-fault file: `check` audits a scenario's submissions on
+ * the pipeline's own database and asserts it clean and crash-free; after the file, the
+ * table of every scenario is printed under `title` and the load's mail users deleted.
+ */
+export function scenarioChecks(title: string) {
+  const reports: AuditReport[] = [];
+  const mailUsers: string[] = [];
+  afterAll(async () => {
+    console.log(`\n${title}:\n${formatReports(reports)}\n`);
+    await deleteMailUsers(mailUsers);
+  });
+  return async (
+    ctx: { pipeline: Pipeline; pool: pg.Pool; dlq: DeadLetterWatch },
+    scenario: string,
+    marker: string,
+    submissions: readonly Submission[],
+  ): Promise<void> => {
+    mailUsers.push(...submissions.map((s) => s.requester));
+    const report = await audit({
+      scenario,
+      pool: ctx.pool,
+      submissions,
+      analyticsSchema: ctx.pipeline.analyticsSchema,
+      dlq: ctx.dlq,
+      marker,
+      timeoutMs: 180_000,
+    });
+    reports.push(report);
+    expectClean(report);
+    expectNoCrash(ctx.pipeline);
+  };
 }

@@ -120,7 +120,13 @@ export function registerSubmitTicket(
         deps.waitMaxSeconds,
       );
       if (wait > 0) {
-        const ticket = await waitForRouting(ids.ticketId, wait, () => request.raw.destroyed);
+        // The client gone is its socket closed: the request stream itself counts as
+        // destroyed as soon as its body was read.
+        const ticket = await waitForRouting(
+          ids.ticketId,
+          wait,
+          () => request.raw.socket?.destroyed === true,
+        );
         if (ticket) {
           return reply.code(200).header('preference-applied', `wait=${wait}`).send(ticket);
         }

@@ -1,7 +1,7 @@
 // The partition leader of tickets.raw SIGKILLed under load in the 3-broker Kafka mode
-// (acks=all, min.insync.replicas=2), with the audit of infra-faults.test.ts. Run by
-// `npm run test:faults:cluster`, not by `npm test`: in 1 of 3 runs, 2 of 928 tickets
-// stored before the kill were not routed within 180 s (not yet explained; see README).
+// (acks=all, min.insync.replicas=2), with the audit of infra-faults.test.ts. It found
+// the lost-record race of concurrent kafkajs sends across a leader change (see
+// libs/kafka/src/producer.ts).
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,48 +12,14 @@ import type pg from 'pg';
 import { createPool } from '@mailroom/db';
 import { createKafka, parseBrokers } from '@mailroom/kafka';
 import { stackEnv, testLogger } from '../support/env.js';
-import { PIPELINE_APPS, startPipeline, type Pipeline } from '../support/pipeline.js';
-import {
-  audit,
-  expectClean,
-  expectNoCrash,
-  formatReports,
-  type AuditReport,
-} from './support/audit.js';
+import { startPipeline, type Pipeline } from '../support/pipeline.js';
+import { scenarioChecks } from './support/audit.js';
 import { watchDeadLetters, type DeadLetterWatch } from './support/dead-letters.js';
-import { startLoad, type Submission } from './support/load.js';
-import { deleteMailUsers } from './support/mail-users.js';
+import { startLoad } from './support/load.js';
 
 const run = promisify(execFile);
 const RATE = 20;
-const reports: AuditReport[] = [];
-const mailUsers: string[] = [];
-
-async function check(
-  ctx: { pipeline: Pipeline; pool: pg.Pool; dlq: DeadLetterWatch },
-  scenario: string,
-  marker: string,
-  submissions: readonly Submission[],
-) {
-  mailUsers.push(...submissions.map((s) => s.requester));
-  const report = await audit({
-    scenario,
-    pool: ctx.pool,
-    submissions,
-    analyticsSchema: ctx.pipeline.analyticsSchema,
-    dlq: ctx.dlq,
-    marker,
-    timeoutMs: 180_000,
-  });
-  reports.push(report);
-  expectClean(report);
-  expectNoCrash(ctx.pipeline);
-}
-
-afterAll(async () => {
-  console.log(`\nleader kill:\n${formatReports(reports)}\n`);
-  await deleteMailUsers(mailUsers);
-});
+const check = scenarioChecks('leader kill');
 
 describe('3-broker Kafka: the partition leader is SIGKILLed', () => {
   let pipeline: Pipeline;
@@ -68,9 +34,7 @@ describe('3-broker Kafka: the partition leader is SIGKILLed', () => {
     process.env.KAFKA_BROKERS = stackEnv('KAFKA_CLUSTER_BROKERS');
     dlq = await watchDeadLetters({ replicationFactor: 3 });
     pool = createPool({ url: stackEnv('DATABASE_URL'), max: 4 });
-    pipeline = await startPipeline({
-      env: Object.fromEntries(PIPELINE_APPS.map((app) => [app, { KAFKA_REPLICATION_FACTOR: '3' }])),
-    });
+    pipeline = await startPipeline({ replicationFactor: 3 });
   }, 240_000);
   afterAll(async () => {
     await pipeline?.stop();
