@@ -2,7 +2,7 @@
 // analytics): a Kafka client, its topics ensured, one producer, the consumer loop, and
 // the ops server (/metrics, /health, /ready with a Kafka check next to the app's own),
 // stopped in the reverse order: consume no more, flush the producer, then the rest.
-import type { Registry } from 'prom-client';
+import { Counter, type Registry } from 'prom-client';
 import { startOpsServer, type Logger } from '@mailroom/observability';
 import { createKafka, parseBrokers } from './client.js';
 import { runConsumer, type ConsumerOptions } from './consumer.js';
@@ -57,7 +57,12 @@ export async function startConsumerApp(o: ConsumerAppOptions): Promise<ConsumerA
     logger,
   });
   await ensureTopics(kafka, topicSpecs([...new Set(o.topics)], config));
-  const producer = await createProducer(kafka);
+  const resent = producerResends(registry);
+  const producer = await createProducer(kafka, {
+    onUnsent: (byTopic) => {
+      for (const [topic, n] of byTopic) resent.inc({ topic }, n);
+    },
+  });
   const readiness = kafkaReadiness(kafka);
   const consumer = await runConsumer({
     kafka,
@@ -94,4 +99,18 @@ export async function startConsumerApp(o: ConsumerAppOptions): Promise<ConsumerA
       await o.close?.();
     },
   };
+}
+
+/** Records kafkajs reported sent without sending, sent again (see createProducer). */
+function producerResends(registry: Registry): Counter<'topic'> {
+  const name = 'mailroom_producer_unsent_records_total';
+  return (
+    (registry.getSingleMetric(name) as Counter<'topic'> | undefined) ??
+    new Counter({
+      name,
+      help: 'Records the Kafka client answered for without sending them (a retry across a leader change), sent again.',
+      labelNames: ['topic'],
+      registers: [registry],
+    })
+  );
 }

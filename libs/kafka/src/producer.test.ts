@@ -167,7 +167,8 @@ describe('createProducer', () => {
 
   it('sends again, in order, the records of partitions kafkajs answered without sending', async () => {
     const f = fakeKafka();
-    const producer = await createProducer(f.kafka);
+    const told: [string, number][][] = [];
+    const producer = await createProducer(f.kafka, { onUnsent: (m) => told.push([...m]) });
     f.skip.push({ topic: 'events', partition: 1 });
     const sent = producer.sendMany([
       {
@@ -189,6 +190,7 @@ describe('createProducer', () => {
     expect(f.producers[0]!.sent).toEqual(['events+other', 'events']);
     expect(f.producers[0]!.values).toEqual(['a', 'b', 'c', 'd', 'b', 'c']);
     expect(f.warnings).toHaveLength(1);
+    expect(told).toEqual([[['events', 2]]]);
     f.pending[1]!.settle();
     await sent;
   });

@@ -13,6 +13,11 @@ export type { Message };
 export interface ProducerOptions {
   /** Compress batches (lz4/zstd need extra codecs in kafkajs; gzip is built in). */
   compression?: 'none' | 'gzip';
+  /**
+   * Told each time kafkajs answered a request without sending some of its records (they
+   * are then sent again): records per topic. For a metric; the producer also logs it.
+   */
+  onUnsent?: (recordsByTopic: ReadonlyMap<string, number>) => void;
 }
 
 export interface TopicMessages {
@@ -118,6 +123,7 @@ export async function createProducer(
           records: count,
           topics: unsent.map((b) => b.topic),
         });
+        options.onUnsent?.(new Map(unsent.map((b) => [b.topic, b.messages.length])));
         rest = unsent;
       }
     } catch (err) {
