@@ -8,6 +8,7 @@ import {
   type FetchedMessage,
 } from './ingest-batch.js';
 import { WindowCommitter } from './window-committer.js';
+import type { BulkFetcher, FetchedSource } from './bulk-fetch.js';
 
 export interface WindowOptions {
   /** Messages per produce + checkpoint step (fewer while mail trickles in). */
@@ -16,6 +17,8 @@ export interface WindowOptions {
   checkpoint: (lastUid: number, doneInWindow: number) => Promise<void>;
   /** Shutdown: stop fetching, finish what is fetched. */
   signal: AbortSignal;
+  /** The small messages' FETCH on a connection of our own; unset: imapflow's fetch. */
+  bulk?: BulkFetcher | undefined;
 }
 
 // Small messages fetched ahead of the parser: bounds memory whatever the window size.
@@ -100,17 +103,14 @@ async function streamSmall(
 
   const reader = (async () => {
     try {
-      // UID and source only: a message below the cap came whole, so its size is its
-      // length (RFC822.SIZE is defined as that length); one attribute less to read each.
-      const query = { uid: true, source: { start: 0, maxLength: FETCH_CAP } };
-      for await (const f of client.fetch(uidSet(uids), query, { uid: true })) {
+      for await (const f of o.bulk ? o.bulk.fetch(uids, FETCH_CAP) : imapflowFetch(client, uids)) {
         returned.add(f.uid);
         const size = f.source?.length ?? 0;
         if (f.source && size <= STREAM_THRESHOLD) {
           queue.push({ uid: f.uid, size, source: f.source });
           state.queued += f.source.length;
           wakeProcessor();
-        } else if (f.source) {
+        } else if (f.source || f.late) {
           late.push(f.uid);
         }
         while (!stopped() && (state.queued >= READ_AHEAD_BYTES || queue.length >= readAhead)) {
@@ -187,4 +187,17 @@ async function streamSmall(
     }
   }
   return late;
+}
+
+/** imapflow's FETCH of the same data (IMAP_FETCH_READER=imapflow). */
+async function* imapflowFetch(
+  client: ImapFlow,
+  uids: readonly number[],
+): AsyncGenerator<FetchedSource> {
+  // UID and source only: a message below the cap came whole, so its size is its
+  // length (RFC822.SIZE is defined as that length); one attribute less to read each.
+  const query = { uid: true, source: { start: 0, maxLength: FETCH_CAP } };
+  for await (const f of client.fetch(uidSet(uids), query, { uid: true })) {
+    yield { uid: f.uid, source: f.source ?? null };
+  }
 }
