@@ -59,6 +59,9 @@ export class BulkConnection {
   private failure: Error | null = null;
   private paused = false;
   private greeting: ((s: Status) => void) | null = null;
+  // Between the tagged OK of STARTTLS and the handshake the server must be silent.
+  private startTlsTag: string | null = null;
+  private injected = false;
   capabilities = new Set<string>();
   /** UIDVALIDITY of the folder EXAMINE opened. */
   uidValidity: string | null = null;
@@ -77,31 +80,39 @@ export class BulkConnection {
       OPEN_TIMEOUT_MS,
     );
     try {
-      const greeting = await new Promise<Status>((resolve, reject) => {
-        this.greeting = resolve;
-        this.pending = { tag: '', resolve, reject, onUntagged: undefined, onContinue: undefined };
-        this.attach(
-          this.ep.secure
-            ? tls.connect({ ...this.tlsOptions(), host: this.ep.host, port: this.ep.port })
-            : net.connect({ host: this.ep.host, port: this.ep.port }),
-        );
-      });
-      if (greeting.kind === 'BYE')
-        throw new ImapCommandError('IMAP_BYE', `server refused: ${greeting.text}`);
-      this.takeCapabilities(greeting);
-      if (this.capabilities.size === 0) await this.command('CAPABILITY');
-      if (!this.ep.secure && this.capabilities.has('STARTTLS')) await this.startTls();
-      if (greeting.kind !== 'PREAUTH') await this.login();
-      await this.command(`EXAMINE ${this.astring(folder)}`, (r) => {
-        const s = statusOf(r);
-        const v = s.tag === '*' && s.kind === 'OK' ? codeArgument(s.code, 'UIDVALIDITY') : null;
-        if (v !== null) this.uidValidity = v;
-      });
-      if (this.uidValidity === null)
-        throw new ImapCommandError('IMAP_PROTOCOL', 'EXAMINE gave no UIDVALIDITY');
+      await this.openSteps(folder);
+    } catch (err) {
+      // Half open is of no use: no LOGOUT dance on close.
+      this.fail(err instanceof Error ? err : new Error(String(err)));
+      throw err;
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  private async openSteps(folder: string): Promise<void> {
+    const greeting = await new Promise<Status>((resolve, reject) => {
+      this.greeting = resolve;
+      this.pending = { tag: '', resolve, reject, onUntagged: undefined, onContinue: undefined };
+      this.attach(
+        this.ep.secure
+          ? tls.connect({ ...this.tlsOptions(), host: this.ep.host, port: this.ep.port })
+          : net.connect({ host: this.ep.host, port: this.ep.port }),
+      );
+    });
+    if (greeting.kind === 'BYE')
+      throw new ImapCommandError('IMAP_BYE', `server refused: ${greeting.text}`);
+    this.takeCapabilities(greeting);
+    if (this.capabilities.size === 0) await this.command('CAPABILITY');
+    if (!this.ep.secure && this.capabilities.has('STARTTLS')) await this.startTls();
+    if (greeting.kind !== 'PREAUTH') await this.login();
+    await this.command(`EXAMINE ${this.astring(folder)}`, (r) => {
+      const s = statusOf(r);
+      const v = s.tag === '*' && s.kind === 'OK' ? codeArgument(s.code, 'UIDVALIDITY') : null;
+      if (v !== null) this.uidValidity = v;
+    });
+    if (this.uidValidity === null)
+      throw new ImapCommandError('IMAP_PROTOCOL', 'EXAMINE gave no UIDVALIDITY');
   }
 
   /**
@@ -194,6 +205,10 @@ export class BulkConnection {
   };
 
   private onResponse(r: ImapResponse): void {
+    if (this.startTlsTag === '') {
+      this.injected = true;
+      return;
+    }
     const c = r.text.charCodeAt(0);
     // Untagged data (`* 3 FETCH`, `* 4 EXISTS`) goes to the command as it is; only
     // statuses are looked at here.
@@ -231,6 +246,7 @@ export class BulkConnection {
     }
     this.pending = null;
     if (s.code && /^CAPABILITY /i.test(s.code)) this.capabilities = capabilitySet(s.code.slice(11));
+    if (s.tag === this.startTlsTag) this.startTlsTag = ''; // silence from here on
     if (s.kind === 'OK') p.resolve(s);
     else
       p.reject(
@@ -257,17 +273,24 @@ export class BulkConnection {
   }
 
   private async startTls(): Promise<void> {
+    this.startTlsTag = `B${this.seq + 1}`;
     await this.command('STARTTLS');
-    // RFC 3501 §6.2.1: nothing may follow the OK before the handshake; what did was injected.
-    if (!this.reader.idle)
-      throw new ImapCommandError('STARTTLS_INJECTION', 'data after the STARTTLS response');
     const plain = this.socket!;
     plain.removeListener('data', this.onData);
+    // RFC 3501 §6.2.1: nothing may follow the OK before the handshake; what did was
+    // injected by someone in the middle, and must not pass for protected data.
+    if (this.injected || !this.reader.idle)
+      throw new ImapCommandError('STARTTLS_INJECTION', 'data after the STARTTLS response');
+    this.startTlsTag = null;
     plain.removeAllListeners('timeout');
     const secure = tls.connect({ ...this.tlsOptions(), socket: plain });
     await new Promise<void>((resolve, reject) => {
       secure.once('secureConnect', resolve);
-      secure.once('error', reject);
+      secure.once('error', (err: Error & { code?: string }) =>
+        reject(
+          new ImapCommandError(err.code ?? 'IMAP_TLS', `STARTTLS: ${err.message}`, { cause: err }),
+        ),
+      );
     });
     this.attach(secure);
     this.capabilities.clear();

@@ -11,6 +11,8 @@ export interface FetchedSource {
 }
 
 export interface BulkFetcher {
+  /** Opens the connection if it is not open: login and EXAMINE, UIDVALIDITY checked. */
+  ready(maxBytes: number): Promise<void>;
   /**
    * UID FETCH of the first `maxBytes` of each message, yielded as they arrive. A UID
    * the server did not return (expunged) is not yielded. Throws on NO, BAD, BYE, a
@@ -62,15 +64,18 @@ export function createBulkFetcher(o: BulkFetcherOptions): BulkFetcher {
     return c;
   };
 
-  async function* fetch(uids: readonly number[], maxBytes: number): AsyncGenerator<FetchedSource> {
-    if (uids.length === 0) return;
+  const ready = async (maxBytes: number): Promise<BulkConnection> => {
     opening ??= connect(maxBytes);
-    let c: BulkConnection;
     try {
-      c = await opening;
+      return await opening;
     } finally {
       opening = null;
     }
+  };
+
+  async function* fetch(uids: readonly number[], maxBytes: number): AsyncGenerator<FetchedSource> {
+    if (uids.length === 0) return;
+    const c = await ready(maxBytes);
     const wanted = new Set(uids);
     const queue: FetchedSource[] = [];
     let head = 0;
@@ -132,6 +137,7 @@ export function createBulkFetcher(o: BulkFetcherOptions): BulkFetcher {
   }
 
   return {
+    ready: async (maxBytes) => void (await ready(maxBytes)),
     fetch,
     close: async () => {
       const c = conn;

@@ -32,6 +32,11 @@ const MAX_PENDING_BATCHES = 3;
 // Partial fetch cap: a message whose RFC822.SIZE understated its bytes is never cut
 // silently; one that reaches the cap is streamed instead.
 const FETCH_CAP = STREAM_THRESHOLD * 2;
+/**
+ * Fewer small messages than this go through imapflow's FETCH on the open connection:
+ * mail trickling in is not worth a second login (a few round trips, a TLS handshake).
+ */
+export const BULK_FETCH_MIN = 32;
 
 /**
  * Ingests one window of UIDs (ascending) and returns those that reached Kafka. Large
@@ -103,7 +108,7 @@ async function streamSmall(
 
   const reader = (async () => {
     try {
-      for await (const f of o.bulk ? o.bulk.fetch(uids, FETCH_CAP) : imapflowFetch(client, uids)) {
+      for await (const f of fetchSources(client, uids, o.bulk, deps)) {
         returned.add(f.uid);
         const size = f.source?.length ?? 0;
         if (f.source && size <= STREAM_THRESHOLD) {
@@ -187,6 +192,33 @@ async function streamSmall(
     }
   }
   return late;
+}
+
+/**
+ * The small messages' FETCH: on the bulk connection when there is one, the window has
+ * at least BULK_FETCH_MIN of them and the connection opens;
+ * a server that refuses a second connection (a per-user limit, say) gets imapflow's
+ * FETCH instead, never a stuck mailbox. A UIDVALIDITY other than the checkpoint's
+ * fails the window, as it must (the session then re-reads it and applies the rules).
+ */
+export async function* fetchSources(
+  client: ImapFlow,
+  uids: readonly number[],
+  bulk: BulkFetcher | undefined,
+  deps: Pick<BatchDeps, 'mailbox' | 'metrics' | 'logger'>,
+): AsyncGenerator<FetchedSource> {
+  if (bulk && uids.length < BULK_FETCH_MIN) bulk = undefined;
+  if (bulk) {
+    try {
+      await bulk.ready(FETCH_CAP);
+    } catch (err) {
+      if ((err as { code?: unknown }).code === 'UIDVALIDITY_CHANGED') throw err;
+      deps.metrics.errors.inc({ mailbox: deps.mailbox, code: 'BULK_FETCH_UNAVAILABLE' });
+      deps.logger.warn({ err }, 'bulk fetch connection failed: imapflow fetches this window');
+      bulk = undefined;
+    }
+  }
+  yield* bulk ? bulk.fetch(uids, FETCH_CAP) : imapflowFetch(client, uids);
 }
 
 /** imapflow's FETCH of the same data (IMAP_FETCH_READER=imapflow). */

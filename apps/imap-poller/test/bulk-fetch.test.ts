@@ -7,6 +7,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { testLogger } from '../../../test/support/env.js';
 import { createBulkFetcher, type FetchedSource } from '../src/bulk-fetch.js';
 import { BulkConnection } from '../src/bulk-connection.js';
+import { BULK_FETCH_MIN, fetchSources } from '../src/ingest-window.js';
+import { pollerMetrics } from '../src/metrics.js';
+import { Registry } from 'prom-client';
 import {
   appendAll,
   dovecotMailbox,
@@ -189,5 +192,44 @@ describe.each([
     } finally {
       await f.close();
     }
+  });
+
+  it('a bulk connection that cannot log in leaves the window to imapflow; a new UIDVALIDITY fails it', async () => {
+    const box = await mailbox();
+    boxes.push(box);
+    const tag = `bulkfallback${Date.now()}`;
+    await appendAll(
+      box,
+      Array.from({ length: BULK_FETCH_MIN }, (_, i) => smallMessage(i, tag)),
+    );
+    const uidValidity = await uidValidityOf(box);
+    const expected = await imapflowSources(box, 1 << 21);
+    const registry = new Registry();
+    const deps = { mailbox: box.user, metrics: pollerMetrics(registry), logger };
+    await withImap(box, async (client) => {
+      await client.mailboxOpen(box.folder);
+      const refused = createBulkFetcher({
+        endpoint: { ...endpoint(box), password: 'wrong' },
+        folder: box.folder,
+        uidValidity,
+        logger,
+      });
+      const got = await collect(fetchSources(client, [...expected.keys()], refused, deps));
+      expect(got.map((g) => g.uid)).toEqual([...expected.keys()]);
+      for (const g of got) expect(g.source?.equals(expected.get(g.uid)!)).toBe(true);
+      expect(await registry.getSingleMetricAsString('mailroom_imap_errors_total')).toContain(
+        'code="BULK_FETCH_UNAVAILABLE"',
+      );
+      const renumbered = createBulkFetcher({
+        endpoint: endpoint(box),
+        folder: box.folder,
+        uidValidity: `${uidValidity}0`,
+        logger,
+      });
+      await expect(
+        collect(fetchSources(client, [...expected.keys()], renumbered, deps)),
+      ).rejects.toMatchObject({ code: 'UIDVALIDITY_CHANGED' });
+      await Promise.all([refused.close(), renumbered.close()]);
+    });
   });
 });
