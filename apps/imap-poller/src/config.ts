@@ -34,6 +34,14 @@ export const ImapPollerConfig = Type.Composite([
     IMAP_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 5_000, default: 250 }),
     /** Messages per IMAP FETCH command (streamed); \Seen and the move once per window. */
     IMAP_FETCH_WINDOW: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 10_000 }),
+    /**
+     * Who reads the window's bulk FETCH: `own` (a second IMAP connection with a
+     * streaming reader of the FETCH responses) or `imapflow` (its fetch on the
+     * mailbox's connection). Everything else is imapflow's either way.
+     */
+    IMAP_FETCH_READER: Type.Union([Type.Literal('own'), Type.Literal('imapflow')], {
+      default: 'own',
+    }),
     /** Larger mail is not parsed whole: a ticket with a note, or a dead letter (IMAP_OVERSIZED). */
     IMAP_MAX_MESSAGE_BYTES: Type.Integer({ minimum: 1024, default: 50 * 1024 * 1024 }),
     IMAP_OVERSIZED: Type.Union([Type.Literal('ticket'), Type.Literal('dlq')], {

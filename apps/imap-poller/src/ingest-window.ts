@@ -8,6 +8,7 @@ import {
   type FetchedMessage,
 } from './ingest-batch.js';
 import { WindowCommitter } from './window-committer.js';
+import type { BulkFetcher, FetchedSource } from './bulk-fetch.js';
 
 export interface WindowOptions {
   /** Messages per produce + checkpoint step (fewer while mail trickles in). */
@@ -16,6 +17,8 @@ export interface WindowOptions {
   checkpoint: (lastUid: number, doneInWindow: number) => Promise<void>;
   /** Shutdown: stop fetching, finish what is fetched. */
   signal: AbortSignal;
+  /** The small messages' FETCH on a connection of our own; unset: imapflow's fetch. */
+  bulk?: BulkFetcher | undefined;
 }
 
 // Small messages fetched ahead of the parser: bounds memory whatever the window size.
@@ -29,6 +32,11 @@ const MAX_PENDING_BATCHES = 3;
 // Partial fetch cap: a message whose RFC822.SIZE understated its bytes is never cut
 // silently; one that reaches the cap is streamed instead.
 const FETCH_CAP = STREAM_THRESHOLD * 2;
+/**
+ * Fewer small messages than this go through imapflow's FETCH on the open connection:
+ * mail trickling in is not worth a second login (a few round trips, a TLS handshake).
+ */
+export const BULK_FETCH_MIN = 32;
 
 /**
  * Ingests one window of UIDs (ascending) and returns those that reached Kafka. Large
@@ -100,17 +108,14 @@ async function streamSmall(
 
   const reader = (async () => {
     try {
-      // UID and source only: a message below the cap came whole, so its size is its
-      // length (RFC822.SIZE is defined as that length); one attribute less to read each.
-      const query = { uid: true, source: { start: 0, maxLength: FETCH_CAP } };
-      for await (const f of client.fetch(uidSet(uids), query, { uid: true })) {
+      for await (const f of fetchSources(client, uids, o.bulk, deps)) {
         returned.add(f.uid);
         const size = f.source?.length ?? 0;
         if (f.source && size <= STREAM_THRESHOLD) {
           queue.push({ uid: f.uid, size, source: f.source });
           state.queued += f.source.length;
           wakeProcessor();
-        } else if (f.source) {
+        } else if (f.source || f.late) {
           late.push(f.uid);
         }
         while (!stopped() && (state.queued >= READ_AHEAD_BYTES || queue.length >= readAhead)) {
@@ -187,4 +192,44 @@ async function streamSmall(
     }
   }
   return late;
+}
+
+/**
+ * The small messages' FETCH: on the bulk connection when there is one, the window has
+ * at least BULK_FETCH_MIN of them and the connection opens;
+ * a server that refuses a second connection (a per-user limit, say) gets imapflow's
+ * FETCH instead, never a stuck mailbox. A UIDVALIDITY other than the checkpoint's
+ * fails the window, as it must (the session then re-reads it and applies the rules).
+ */
+export async function* fetchSources(
+  client: ImapFlow,
+  uids: readonly number[],
+  bulk: BulkFetcher | undefined,
+  deps: Pick<BatchDeps, 'mailbox' | 'metrics' | 'logger'>,
+): AsyncGenerator<FetchedSource> {
+  if (bulk && uids.length < BULK_FETCH_MIN) bulk = undefined;
+  if (bulk) {
+    try {
+      await bulk.ready(FETCH_CAP);
+    } catch (err) {
+      if ((err as { code?: unknown }).code === 'UIDVALIDITY_CHANGED') throw err;
+      deps.metrics.errors.inc({ mailbox: deps.mailbox, code: 'BULK_FETCH_UNAVAILABLE' });
+      deps.logger.warn({ err }, 'bulk fetch connection failed: imapflow fetches this window');
+      bulk = undefined;
+    }
+  }
+  yield* bulk ? bulk.fetch(uids, FETCH_CAP) : imapflowFetch(client, uids);
+}
+
+/** imapflow's FETCH of the same data (IMAP_FETCH_READER=imapflow). */
+async function* imapflowFetch(
+  client: ImapFlow,
+  uids: readonly number[],
+): AsyncGenerator<FetchedSource> {
+  // UID and source only: a message below the cap came whole, so its size is its
+  // length (RFC822.SIZE is defined as that length); one attribute less to read each.
+  const query = { uid: true, source: { start: 0, maxLength: FETCH_CAP } };
+  for await (const f of client.fetch(uidSet(uids), query, { uid: true })) {
+    yield { uid: f.uid, source: f.source ?? null };
+  }
 }

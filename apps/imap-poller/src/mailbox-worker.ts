@@ -2,6 +2,7 @@ import { ImapFlow } from 'imapflow';
 import { errorCode } from '@mailroom/kafka';
 import type { Logger } from '@mailroom/observability';
 import { backoffDelay, sleep } from './backoff.js';
+import { createBulkFetcher } from './bulk-fetch.js';
 import type { CheckpointStore } from './checkpoint-store.js';
 import { uidSet, type BatchDeps } from './ingest-batch.js';
 import { ingestWindow } from './ingest-window.js';
@@ -25,6 +26,8 @@ export interface MailboxWorkerOptions {
   batchSize: number;
   /** UIDs per FETCH command; \Seen and the move happen once per window. */
   fetchWindow: number;
+  /** Who reads the bulk FETCH of small mail (IMAP_FETCH_READER). */
+  fetchReader: 'own' | 'imapflow';
   pollIntervalMs: number;
   reconnectMaxMs: number;
   markSeen: boolean;
@@ -93,18 +96,29 @@ export function startMailboxWorker(o: MailboxWorkerOptions): MailboxWorker {
     const todo = (listed || []).filter((uid) => uid > from).sort((a, b) => a - b);
     metrics.backlog.set(labels, todo.length);
     const deps = { ...o.batch, mailbox: spec.name, logger: log };
-    for (let i = 0; i < todo.length && !abort.signal.aborted; i += o.fetchWindow) {
-      const window = todo.slice(i, i + o.fetchWindow);
-      const done = await ingestWindow(client, window, uidValidity, deps, {
-        batchSize: o.batchSize,
-        signal: abort.signal,
-        checkpoint: async (lastUid, doneInWindow) => {
-          await o.checkpoints.save(spec.name, { uidValidity, lastUid });
-          state.lastUid = lastUid;
-          metrics.backlog.set(labels, todo.length - i - doneInWindow);
-        },
-      });
-      await acknowledge(client, done);
+    // Opened at the first FETCH of the pass (if any), logged out at its end: no
+    // second connection left idling beside the IDLE one.
+    const bulk =
+      o.fetchReader === 'own'
+        ? createBulkFetcher({ endpoint: spec, folder: spec.folder, uidValidity, logger: log })
+        : undefined;
+    try {
+      for (let i = 0; i < todo.length && !abort.signal.aborted; i += o.fetchWindow) {
+        const window = todo.slice(i, i + o.fetchWindow);
+        const done = await ingestWindow(client, window, uidValidity, deps, {
+          batchSize: o.batchSize,
+          signal: abort.signal,
+          bulk,
+          checkpoint: async (lastUid, doneInWindow) => {
+            await o.checkpoints.save(spec.name, { uidValidity, lastUid });
+            state.lastUid = lastUid;
+            metrics.backlog.set(labels, todo.length - i - doneInWindow);
+          },
+        });
+        await acknowledge(client, done);
+      }
+    } finally {
+      await bulk?.close();
     }
     state.lastFetchAt = new Date().toISOString();
     metrics.lastFetch.set(labels, Date.now() / 1000);

@@ -88,6 +88,7 @@ export async function start(
       logger,
       batchSize: config.IMAP_BATCH_SIZE,
       fetchWindow: config.IMAP_FETCH_WINDOW,
+      fetchReader: config.IMAP_FETCH_READER,
       pollIntervalMs: config.IMAP_POLL_INTERVAL_MS,
       reconnectMaxMs: config.IMAP_RECONNECT_MAX_MS,
       markSeen: config.IMAP_MARK_SEEN,
