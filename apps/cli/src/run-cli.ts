@@ -1,7 +1,3 @@
-import { runClassifyCli } from '@mailroom/classifier';
-import { runMailCli } from '@mailroom/mail';
-import { runRetrain } from './retrain.js';
-
 /** What the commands touch of the outside world; main.ts wires the process, tests fakes. */
 export interface MailroomCliIo {
   stdout(s: string): void;
@@ -23,19 +19,30 @@ export const USAGE = `usage: mailroom <command> ...
 Exit codes: 0 ok, 1 failure, 2 usage or input error.
 `;
 
-/** Dispatches `mailroom …`; returns the exit code (the bin sets it, tests read it). */
+/**
+ * Dispatches `mailroom …`; returns the exit code (the bin sets it, tests read it). Each
+ * command imports its libraries when it runs: `classify train` has no use for the
+ * database, event schemas and taxonomy that retrain loads.
+ */
 export async function runMailroomCli(argv: readonly string[], io: MailroomCliIo): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
-    case 'mail':
+    case 'mail': {
+      const { runMailCli } = await import('@mailroom/mail');
       return runMailCli(rest, {
         stdout: { write: (s: string) => io.stdout(s) },
         stderr: { write: (s: string) => io.stderr(s) },
         readFile: (path: string) => io.readFile(path),
       });
-    case 'classify':
-      if (rest[0] === 'retrain') return runRetrain(rest.slice(1), io);
+    }
+    case 'classify': {
+      if (rest[0] === 'retrain') {
+        const { runRetrain } = await import('./retrain.js');
+        return runRetrain(rest.slice(1), io);
+      }
+      const { runClassifyCli } = await import('@mailroom/classifier');
       return runClassifyCli(rest, io);
+    }
     case 'help':
     case '--help':
     case '-h':

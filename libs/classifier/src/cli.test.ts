@@ -2,9 +2,13 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseCsv } from './csv.js';
+import { gunzipSync } from 'node:zlib';
+import { parseCsv, readLabeledCsv } from './csv.js';
 import { runClassifyCli } from './cli.js';
-import { TICKETS_TRAIN } from './test-data.js';
+import { encodeModel } from './model-file.js';
+import { stratifiedSplit } from './split.js';
+import { BANKING_TRAIN, TICKETS_TRAIN } from './test-data.js';
+import { trainFromExamples } from './train.js';
 import { readFile } from 'node:fs/promises';
 
 function io(stdin = '') {
@@ -39,6 +43,7 @@ let dir: string;
 let ticketsSlice: string;
 let heldOutSlice: string;
 let toyCsv: string;
+let bankingSlice: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'classifier-cli-'));
   // 400 ticket rows keep the CLI runs to a second or two.
@@ -51,6 +56,16 @@ beforeAll(async () => {
   await writeFile(
     heldOutSlice,
     [more[0]!, ...more.slice(401, 701)].map((r) => r.map(quote).join(',')).join('\n'),
+  );
+  // Every 20th row of banking77 train (500 rows): short texts, quick to train.
+  const banking = parseCsv(await readFile(BANKING_TRAIN, 'utf8'));
+  bankingSlice = join(dir, 'banking.csv');
+  await writeFile(
+    bankingSlice,
+    banking
+      .filter((_, i) => i % 20 === 0)
+      .map((r) => r.map(quote).join(','))
+      .join('\n'),
   );
   toyCsv = join(dir, 'toy.csv');
   await writeFile(
@@ -130,6 +145,40 @@ describe('classify CLI', () => {
     expect(Object.keys(pred).sort()).toEqual(['abstained', 'confidence', 'label', 'scores']);
     expect(pred.scores).toHaveLength(3);
   });
+
+  it('trains --learner svm-mlp on worker threads: the model of an in-thread training', async () => {
+    const model = join(dir, 'banking-mlp.model.gz');
+    const t = io();
+    const args = ['train', '--data', bankingSlice, '--text', 'text', '--label', 'category'];
+    args.push('--learner', 'svm-mlp');
+    expect(await runClassifyCli([...args, '--out', model, '--seed', '3'], t.io)).toBe(0);
+    const summary = JSON.parse(t.out.join('')) as Record<string, unknown>;
+    expect(summary).toMatchObject({ learner: 'svm-mlp', refit: true });
+    expect(summary).toHaveProperty('baseline');
+    expect(summary).toHaveProperty('delta');
+
+    // What the command does, on this thread: the same split, options and metadata.
+    const { examples } = await readLabeledCsv(bankingSlice, ['text'], 'category');
+    const { train, valid } = stratifiedSplit(examples, 0.15, 3);
+    const here = trainFromExamples(train, {
+      seed: 3,
+      learner: 'svm-mlp',
+      classWeight: 'none',
+      validation: valid,
+      refit: true,
+      abstain: {},
+      meta: { textColumns: ['text'], labelColumn: 'category', trainedOn: 'banking.csv' },
+    });
+    const file = gunzipSync(await readFile(model));
+    expect(file.equals(gunzipSync(encodeModel(here.classifier.data)))).toBe(true);
+
+    const p = io('My card has still not arrived, when will it come?');
+    expect(await runClassifyCli(['predict', '--model', model], p.io)).toBe(0);
+    const pred = JSON.parse(p.out.join('')) as { label: string };
+    expect(pred.label).toBe(
+      here.classifier.predict('My card has still not arrived, when will it come?').label,
+    );
+  }, 120_000);
 
   it('works on any 3-class taxonomy', async () => {
     const model = join(dir, 'toy.model.gz');

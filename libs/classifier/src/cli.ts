@@ -5,11 +5,16 @@ import { readLabeledCsv, type LabeledExample } from './csv.js';
 import { DEFAULT_ABSTAIN_POLICY, fitAbstainThreshold } from './calibration.js';
 import { crossValidate } from './cross-validate.js';
 import { ClassifierError } from './errors.js';
-import { compareWithBaseline, evaluateClassifier } from './evaluate-model.js';
+import {
+  compareWithBaseline,
+  evaluateClassifier,
+  type BaselineComparison,
+} from './evaluate-model.js';
 import { loadModel, saveModel } from './model-file.js';
 import { stratifiedSplit } from './split.js';
-import { trainFromExamples } from './train.js';
+import { trainFromExamplesInParallel, type TrainOptions, type TrainReport } from './train.js';
 import type { Learner } from './train-parts.js';
+import { evaluateBaselineInWorker } from './worker-jobs.js';
 
 export interface CliIo {
   stdout(s: string): void;
@@ -153,7 +158,7 @@ async function train(args: string[], io: CliIo): Promise<number> {
     if (frac >= 1) throw new UsageError('--valid must be below 1');
     if (frac > 0) ({ train: trainSet, valid: validSet } = stratifiedSplit(all, frac, seed));
   }
-  const { classifier, report } = trainFromExamples(trainSet, {
+  const options: TrainOptions = {
     seed,
     learner,
     classWeight,
@@ -169,33 +174,51 @@ async function train(args: string[], io: CliIo): Promise<number> {
       ? { abstainThreshold: fraction(v['abstain-threshold'], 'abstain-threshold') }
       : {}),
     meta: { textColumns: text, labelColumn: label, trainedOn: basename(data) },
-  });
-  const bytes = await saveModel(classifier, out);
-  let baseline = null;
-  if (validSet.length > 0 && report.validation) {
-    const ev = evaluateClassifier(trainBaseline(trainSet, seed), validSet);
-    baseline = compareWithBaseline(report.validation, ev);
+  };
+  // The baseline it is compared with on validation trains meanwhile, on a worker thread.
+  const stop = new AbortController();
+  const baselineEval =
+    validSet.length > 0 ? evaluateBaselineInWorker(trainSet, validSet, seed, stop.signal) : null;
+  // Awaited below; handled here too, so that it failing during training is no crash.
+  void baselineEval?.catch(() => undefined);
+  try {
+    const { classifier, report } = await trainFromExamplesInParallel(trainSet, options);
+    const bytes = await saveModel(classifier, out);
+    const baseline =
+      report.validation && baselineEval
+        ? compareWithBaseline(report.validation, await baselineEval)
+        : null;
+    io.stdout(json(trainSummary(out, bytes, report, baseline)));
+    return 0;
+  } finally {
+    // A training that failed does not wait for the baseline.
+    stop.abort();
   }
+}
+
+function trainSummary(
+  out: string,
+  bytes: number,
+  report: TrainReport,
+  baseline: BaselineComparison | null,
+): Record<string, unknown> {
   const val = report.validation;
-  io.stdout(
-    json({
-      model: out,
-      bytes,
-      ...report,
-      temperature: r4(report.temperature),
-      abstainThreshold: r4(report.abstainThreshold),
-      validation: val && {
-        n: val.n,
-        accuracy: val.accuracy,
-        macroF1: val.macroF1,
-        abstained: val.abstained,
-        abstainRate: val.abstainRate,
-        accuracyNonAbstained: val.accuracyNonAbstained,
-      },
-      ...(baseline ?? {}),
-    }),
-  );
-  return 0;
+  return {
+    model: out,
+    bytes,
+    ...report,
+    temperature: r4(report.temperature),
+    abstainThreshold: r4(report.abstainThreshold),
+    validation: val && {
+      n: val.n,
+      accuracy: val.accuracy,
+      macroF1: val.macroF1,
+      abstained: val.abstained,
+      abstainRate: val.abstainRate,
+      accuracyNonAbstained: val.accuracyNonAbstained,
+    },
+    ...(baseline ?? {}),
+  };
 }
 
 async function evalCommand(args: string[], io: CliIo): Promise<number> {

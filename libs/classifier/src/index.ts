@@ -17,7 +17,12 @@ export {
 export { fuseClassifiers, type FusedClassifier } from './fused-classifier.js';
 export { loadModel, saveModel, encodeModel, decodeModel } from './model-file.js';
 export { loadDefaultModel, defaultModelPath, type DefaultModelTask } from './default-model.js';
-export { trainFromExamples, type TrainOptions, type TrainReport } from './train.js';
+export {
+  trainFromExamples,
+  trainFromExamplesInParallel,
+  type TrainOptions,
+  type TrainReport,
+} from './train.js';
 export type { Learner } from './train-parts.js';
 export { trainBaseline } from './baseline.js';
 export {

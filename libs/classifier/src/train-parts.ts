@@ -2,7 +2,7 @@ import type { ScoredSet } from './calibration.js';
 import type { LabeledExample } from './csv.js';
 import { LinearClassifier, type ModelData } from './linear-classifier.js';
 import { trainLinearSvm } from './linear-svm.js';
-import { concatMlps, trainMlp, type MlpHead } from './mlp.js';
+import { concatMlps, trainMlp, type MlpHead, type MlpOptions } from './mlp.js';
 import { scoreInto, trainSoftmax, type LinearModel } from './softmax-regression.js';
 import {
   Featurizer,
@@ -12,6 +12,7 @@ import {
   type FittedBlock,
   type SparseMatrix,
 } from './tfidf.js';
+import { trainMlpsInWorker } from './worker-jobs.js';
 
 /**
  * 'ensemble' sums a one-vs-rest SVM and a multinomial logistic regression, each scaled
@@ -38,6 +39,9 @@ export interface FitParams {
   classWeight: 'balanced' | 'none';
   seed: number;
 }
+
+/** What the networks depend on: not C, which they do not have. */
+export type NetParams = Pick<FitParams, 'labels' | 'seed'>;
 
 // The logistic member of an ensemble: C and epochs from cross-validation on the
 // training splits; more epochs did not move validation accuracy.
@@ -102,18 +106,34 @@ export function fitMembers(d: Design, p: FitParams, alpha?: Float64Array): Linea
   return [svm(p.c), logreg(ENSEMBLE_LOGREG_C)];
 }
 
+/** The options of the networks of 'svm-mlp', one per network. */
+function mlpNets(p: NetParams): MlpOptions[] {
+  return Array.from({ length: MLP_NETS }, (_, i) => ({
+    hidden: MLP_HIDDEN,
+    epochs: MLP_EPOCHS,
+    learningRate: MLP_LEARNING_RATE,
+    dropout: MLP_DROPOUT,
+    initScale: MLP_INIT_SCALE,
+    seed: p.seed + 1000 * i,
+  }));
+}
+
 /** The networks of 'svm-mlp' as one head, already scaled to add to the SVM's scores. */
-export function fitMlp(d: Design, p: FitParams): MlpHead {
-  const nets = Array.from({ length: MLP_NETS }, (_, i) =>
-    trainMlp(d.x, d.y, p.labels.length, {
-      hidden: MLP_HIDDEN,
-      epochs: MLP_EPOCHS,
-      learningRate: MLP_LEARNING_RATE,
-      dropout: MLP_DROPOUT,
-      initScale: MLP_INIT_SCALE,
-      seed: p.seed + 1000 * i,
-    }),
-  );
+export function fitMlp(d: Design, p: NetParams): MlpHead {
+  const nets = mlpNets(p).map((opts) => trainMlp(d.x, d.y, p.labels.length, opts));
+  return concatMlps(nets, MLP_WEIGHT);
+}
+
+/**
+ * fitMlp on a worker thread, so the main thread can fit the SVM meanwhile. The same
+ * code on the same rows and seeds: the head is bit for bit fitMlp's.
+ */
+export async function fitMlpInWorker(
+  d: Design,
+  p: NetParams,
+  signal?: AbortSignal,
+): Promise<MlpHead> {
+  const nets = await trainMlpsInWorker(d.x, d.y, p.labels.length, mlpNets(p), signal);
   return concatMlps(nets, MLP_WEIGHT);
 }
 

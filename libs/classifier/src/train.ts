@@ -11,15 +11,19 @@ import { LinearClassifier, type ModelData } from './linear-classifier.js';
 import type { Evaluation } from './metrics.js';
 import { DEFAULT_FEATURES } from './presets.js';
 import { stratifiedSplit } from './split.js';
+import type { MlpHead } from './mlp.js';
+import type { LinearModel } from './softmax-regression.js';
 import {
   combineMembers,
   extendDual,
   fitDesign,
   fitMembers,
   fitMlp,
+  fitMlpInWorker,
   modelScores,
   rawScores,
   type Design,
+  type FitParams,
   type Learner,
 } from './train-parts.js';
 import type { FeaturizerSpec } from './tfidf.js';
@@ -85,16 +89,22 @@ function splitFor(
     : { train: examples, valid: [] };
 }
 
-/**
- * Trains a classifier on any labeled texts. With a validation split it picks C from
- * the candidates by validation accuracy + macro-F1, fits the temperature and the
- * abstain threshold there, then (by default) refits on everything with that C, keeping
- * the calibration: the refit sees ~15% more data, not a different scale of scores.
- */
-export function trainFromExamples(
-  examples: readonly LabeledExample[],
-  options: TrainOptions = {},
-): { classifier: LinearClassifier; report: TrainReport } {
+/** What a training run settles before it fits anything. */
+interface Plan {
+  started: number;
+  options: TrainOptions;
+  learner: Learner;
+  spec: FeaturizerSpec;
+  grid: readonly number[];
+  labels: string[];
+  train: readonly LabeledExample[];
+  valid: readonly LabeledExample[];
+  refit: boolean;
+  /** Everything the fits take but C. */
+  fit: Omit<FitParams, 'c'>;
+}
+
+function plan(examples: readonly LabeledExample[], options: TrainOptions): Plan {
   const started = performance.now();
   const seed = options.seed ?? 42;
   const learner = options.learner ?? 'svm';
@@ -114,23 +124,38 @@ export function trainFromExamples(
   const validation = options.validation ?? 0.15;
   const { train, valid } = splitFor(examples, validation, labels, seed);
   const refit = valid.length > 0 && (options.refit ?? typeof validation === 'number');
-  const fit = { labels, learner, classWeight, seed };
-
-  const design: Design = fitDesign(train, labels, spec);
-  type Best = {
-    c: number;
-    scales: number[];
-    score: number;
-    model: ModelData;
-    alpha?: Float64Array;
+  return {
+    started,
+    options,
+    learner,
+    spec,
+    grid,
+    labels,
+    train,
+    valid,
+    refit,
+    fit: { labels, learner, classWeight, seed },
   };
-  let best: Best | null = null;
+}
+
+/** The SVM (and ensemble) side of the C chosen on validation, before any network. */
+interface Choice {
+  c: number;
+  scales: number[];
+  score: number;
+  model: ModelData;
+  alpha?: Float64Array;
+}
+
+function chooseC(p: Plan, design: Design): { best: Choice; candidates: TrainReport['candidates'] } {
+  const { train, valid, labels, learner } = p;
+  let best: Choice | null = null;
   const candidates: TrainReport['candidates'] = [];
   // Upwards, each C warm-started from the one before (the SVM's dual solution).
   const alpha = learner === 'logreg' ? undefined : new Float64Array(train.length * labels.length);
-  const cs = valid.length > 0 ? [...grid].sort((a, b) => a - b) : grid.slice(0, 1);
+  const cs = valid.length > 0 ? [...p.grid].sort((a, b) => a - b) : p.grid.slice(0, 1);
   for (const c of cs) {
-    const members = fitMembers(design, { ...fit, c }, alpha);
+    const members = fitMembers(design, { ...p.fit, c }, alpha);
     // Ensemble members are scaled by their own validation temperature, so an SVM margin
     // and a log-odds count alike when they are summed.
     const scales = members.map((m) =>
@@ -138,7 +163,7 @@ export function trainFromExamples(
         ? 1 / fitTemperature(rawScores(design.featurizer, m, valid, labels))
         : 1,
     );
-    const model = combineMembers(design, members, scales, { ...fit, c });
+    const model = combineMembers(design, members, scales, { ...p.fit, c });
     const ev = valid.length > 0 ? evaluateClassifier(new LinearClassifier(model), valid) : null;
     const score = ev ? ev.accuracy + ev.macroF1 : 0;
     if (ev) candidates.push({ c, accuracy: ev.accuracy, macroF1: ev.macroF1 });
@@ -146,74 +171,165 @@ export function trainFromExamples(
       best = { c, scales, score, model, ...(alpha ? { alpha: alpha.slice() } : {}) };
     }
   }
-  const { c, scales } = best!;
-  // The networks do not depend on C: trained once, on the same rows, after C is chosen.
-  const chosen: ModelData =
-    learner === 'svm-mlp' ? { ...best!.model, mlp: fitMlp(design, { ...fit, c }) } : best!.model;
+  return { best: best!, candidates };
+}
 
-  // Calibrate the chosen combination on validation.
+interface Calibration {
+  temperature: number;
+  threshold: number;
+  validation: Evaluation | null;
+}
+
+/** The temperature and abstain threshold of the chosen combination, fit on validation. */
+function calibrate(p: Plan, chosen: ModelData): Calibration {
+  const { valid, labels, options } = p;
   let temperature = 1;
   let threshold = options.abstainThreshold ?? 0;
-  let validationEval: Evaluation | null = null;
+  let validation: Evaluation | null = null;
   if (valid.length > 0) {
     temperature = fitTemperature(modelScores(chosen, valid, labels));
     const calibrated = new LinearClassifier({ ...chosen, temperature });
     const preds = valid.map((e) => calibrated.predict(e.text));
     if (options.abstainThreshold === undefined) {
       threshold = fitAbstainThreshold(
-        preds.map((p) => p.confidence),
-        preds.map((p, i) => p.label === valid[i]!.label),
+        preds.map((q) => q.confidence),
+        preds.map((q, i) => q.label === valid[i]!.label),
         { ...DEFAULT_ABSTAIN_POLICY, ...options.abstain },
       );
     }
-    validationEval = evaluateClassifier(calibrated.withAbstainThreshold(threshold), valid);
+    validation = evaluateClassifier(calibrated.withAbstainThreshold(threshold), valid);
   }
+  return { temperature, threshold, validation };
+}
 
-  let final = chosen;
-  let numFeatures = design.featurizer.numFeatures;
-  if (refit) {
-    const all = [...train, ...valid];
-    const full = fitDesign(all, labels, spec);
-    // The validation rows are appended, so the chosen solution is a start for the rest.
-    const start = best!.alpha && extendDual(best!.alpha, train.length, valid.length, labels.length);
-    const members = fitMembers(full, { ...fit, c }, start);
-    const mlp = learner === 'svm-mlp' ? fitMlp(full, { ...fit, c }) : undefined;
-    final = combineMembers(full, members, scales, { ...fit, c }, mlp);
-    numFeatures = full.featurizer.numFeatures;
-  }
+/** The refit's featurizer and matrix: train + validation rows, in that order. */
+function fitFullDesign(p: Plan): Design {
+  return fitDesign([...p.train, ...p.valid], p.labels, p.spec);
+}
+
+/** The chosen C's members refit on train + validation, warm-started from its solution. */
+function refitMembers(p: Plan, full: Design, best: Choice): LinearModel[] {
+  // The validation rows are appended, so the chosen solution is a start for the rest.
+  const start =
+    best.alpha && extendDual(best.alpha, p.train.length, p.valid.length, p.labels.length);
+  return fitMembers(full, { ...p.fit, c: best.c }, start);
+}
+
+function finish(
+  p: Plan,
+  chosen: { best: Choice; candidates: TrainReport['candidates'] },
+  calibration: Calibration,
+  final: ModelData,
+  design: Design,
+): { classifier: LinearClassifier; report: TrainReport } {
+  const { c } = chosen.best;
+  const { temperature, threshold, validation } = calibration;
   const data = {
     ...final,
     temperature,
     abstainThreshold: threshold,
     meta: {
-      ...options.meta,
-      learner,
+      ...p.options.meta,
+      learner: p.learner,
       c,
-      classWeight,
-      seed,
-      nTrain: refit ? train.length + valid.length : train.length,
-      validation: validationEval && {
-        n: validationEval.n,
-        accuracy: validationEval.accuracy,
-        macroF1: validationEval.macroF1,
+      classWeight: p.fit.classWeight,
+      seed: p.fit.seed,
+      nTrain: p.refit ? p.train.length + p.valid.length : p.train.length,
+      validation: validation && {
+        n: validation.n,
+        accuracy: validation.accuracy,
+        macroF1: validation.macroF1,
       },
     },
   };
   return {
     classifier: new LinearClassifier(data),
     report: {
-      labels,
-      nTrain: train.length,
-      nValidation: valid.length,
-      learner,
+      labels: p.labels,
+      nTrain: p.train.length,
+      nValidation: p.valid.length,
+      learner: p.learner,
       c,
-      candidates,
-      numFeatures,
+      candidates: chosen.candidates,
+      numFeatures: design.featurizer.numFeatures,
       temperature,
       abstainThreshold: threshold,
-      refit,
-      validation: validationEval,
-      seconds: Math.round((performance.now() - started) / 10) / 100,
+      refit: p.refit,
+      validation,
+      seconds: Math.round((performance.now() - p.started) / 10) / 100,
     },
   };
+}
+
+/**
+ * Trains a classifier on any labeled texts. With a validation split it picks C from
+ * the candidates by validation accuracy + macro-F1, fits the temperature and the
+ * abstain threshold there, then (by default) refits on everything with that C, keeping
+ * the calibration: the refit sees ~15% more data, not a different scale of scores.
+ * Everything runs on the calling thread; trainFromExamplesInParallel gives the same model.
+ */
+export function trainFromExamples(
+  examples: readonly LabeledExample[],
+  options: TrainOptions = {},
+): { classifier: LinearClassifier; report: TrainReport } {
+  return trainHere(plan(examples, options));
+}
+
+function trainHere(p: Plan): { classifier: LinearClassifier; report: TrainReport } {
+  const nets = p.learner === 'svm-mlp';
+  const design = fitDesign(p.train, p.labels, p.spec);
+  const chosen = chooseC(p, design);
+  // The networks do not depend on C: trained once, on the same rows, after C is chosen.
+  const model = nets ? { ...chosen.best.model, mlp: fitMlp(design, p.fit) } : chosen.best.model;
+  const calibration = calibrate(p, model);
+  if (!p.refit) return finish(p, chosen, calibration, model, design);
+  const full = fitFullDesign(p);
+  const members = refitMembers(p, full, chosen.best);
+  const mlp = nets ? fitMlp(full, p.fit) : undefined;
+  const final = combineMembers(
+    full,
+    members,
+    chosen.best.scales,
+    { ...p.fit, c: chosen.best.c },
+    mlp,
+  );
+  return finish(p, chosen, calibration, final, full);
+}
+
+/**
+ * trainFromExamples with the networks of 'svm-mlp' trained on worker threads (one for
+ * the validation fit, one for the refit) while this thread fits the SVMs: the same
+ * model, bit for bit, in about the SVMs' time. Other learners train as there.
+ */
+export async function trainFromExamplesInParallel(
+  examples: readonly LabeledExample[],
+  options: TrainOptions = {},
+): Promise<{ classifier: LinearClassifier; report: TrainReport }> {
+  const p = plan(examples, options);
+  if (p.learner !== 'svm-mlp') return trainHere(p);
+  const abort = new AbortController();
+  const inWorker = (d: Design): Promise<MlpHead> => {
+    const head = fitMlpInWorker(d, p.fit, abort.signal);
+    // Handled here so that a worker failing while this thread is busy is no unhandled
+    // rejection; it is still thrown where the head is awaited.
+    void head.catch(() => undefined);
+    return head;
+  };
+  try {
+    const design = fitDesign(p.train, p.labels, p.spec);
+    const nets = inWorker(design);
+    const full = p.refit ? fitFullDesign(p) : undefined;
+    const fullNets = full && inWorker(full);
+    const chosen = chooseC(p, design);
+    const model = { ...chosen.best.model, mlp: await nets };
+    const calibration = calibrate(p, model);
+    if (!full || !fullNets) return finish(p, chosen, calibration, model, design);
+    const members = refitMembers(p, full, chosen.best);
+    const params = { ...p.fit, c: chosen.best.c };
+    const final = combineMembers(full, members, chosen.best.scales, params, await fullNets);
+    return finish(p, chosen, calibration, final, full);
+  } finally {
+    // Stops the workers still running when this ends by an error; a no-op otherwise.
+    abort.abort();
+  }
 }
