@@ -369,9 +369,11 @@ async function insertMessage(
   role: 'requester' | 'cc' | 'agent',
 ): Promise<void> {
   await db.query(
+    // clock_timestamp(), not the transaction's now(): mails of one chunk keep their order.
     `insert into ticket_messages (id, ticket_id, source_key, direction, author_email, author_name, author_role,
-       subject, body_text, reply_text, message_id, automated_kind, raw_blob_id)
-     values ($1, $2, $3, 'inbound', $4, $5, $6, $7, $8, $9, $10, $11, $12) on conflict (source_key) do nothing`,
+       subject, body_text, reply_text, message_id, automated_kind, raw_blob_id, created_at)
+     values ($1, $2, $3, 'inbound', $4, $5, $6, $7, $8, $9, $10, $11, $12, clock_timestamp())
+     on conflict (source_key) do nothing`,
     [
       id,
       ticketId,
