@@ -48,6 +48,14 @@ export const ImapPollerConfig = Type.Composite([
       default: 'ticket',
     }),
     IMAP_RECONNECT_MAX_MS: Type.Integer({ minimum: 100, default: 60_000 }),
+    /**
+     * Kafka client of tickets.raw: @platformatic/kafka (about half the CPU per record;
+     * after a failed send it resends on a new producer id, see fast-producer.ts) or
+     * kafkajs (one request in flight, resends what it answered without sending).
+     */
+    PRODUCER_CLIENT: Type.Union([Type.Literal('platformatic'), Type.Literal('kafkajs')], {
+      default: 'platformatic',
+    }),
     /** Our own addresses (and `@domain`s), comma-separated: mail from them is a loop. */
     MAIL_OUR_ADDRESSES: Type.String({ default: '' }),
     /** Domain of the Message-IDs of our outbound mail; mail carrying one is our own. */

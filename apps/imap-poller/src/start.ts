@@ -4,6 +4,7 @@ import {
   topicSpecs,
   createKafka,
   createFastProducer,
+  createProducer,
   ensureTopics,
   parseBrokers,
 } from '@mailroom/kafka';
@@ -58,11 +59,15 @@ export async function start(
   await ensureTopics(kafka, topicSpecs(ALL_TOPICS, config));
   // @platformatic/kafka: half the CPU per record of kafkajs; after a failed send it
   // resends the same records on a new producer id (at least once, like a re-scan).
-  const producer = await createFastProducer({
-    brokers: parseBrokers(config.KAFKA_BROKERS),
-    clientId: `${config.KAFKA_CLIENT_ID}-imap-poller`,
-    logger,
-  });
+  // Either way a send resolves only once Kafka acked every record (acks=all).
+  const producer =
+    config.PRODUCER_CLIENT === 'platformatic'
+      ? await createFastProducer({
+          brokers: parseBrokers(config.KAFKA_BROKERS),
+          clientId: `${config.KAFKA_CLIENT_ID}-imap-poller`,
+          logger,
+        })
+      : await createProducer(kafka);
   const blobs = options.blobs ?? createPgBlobStore(pool);
   const checkpoints = createPgCheckpointStore(pool);
   const ourAddresses = [

@@ -57,13 +57,14 @@ afterAll(async () => {
   await pool.end();
 });
 
-function spawnPoller(box: TestMailbox, reader: string): ChildProcess {
+function spawnPoller(box: TestMailbox, reader: string, client: string): ChildProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', 'apps/imap-poller/src/main.ts'], {
     cwd: stackEnv('MAILROOM_ROOT'),
     env: {
       ...process.env,
       ...pollerEnv(box),
       IMAP_FETCH_READER: reader,
+      PRODUCER_CLIENT: client,
       IMAP_BATCH_SIZE: '20',
       METRICS_PORT: '0',
       LOG_LEVEL: 'warn',
@@ -84,60 +85,64 @@ const checkpoint = async (name: string) =>
   );
 
 describe.each([
-  ['GreenMail', 'own', () => greenmailMailbox('crash')],
-  ['Dovecot', 'own', () => dovecotMailbox()],
-  ['GreenMail', 'imapflow', () => greenmailMailbox('crash')],
-])('SIGKILL mid-batch against %s, FETCH read by %s', (_server, reader, makeBox) => {
-  it(`loses none of ${COUNT} messages and creates no duplicate ticket`, async () => {
-    const box = await makeBox();
-    const name = box.folder === 'INBOX' ? box.user : `${box.user}/${box.folder}`;
-    const tag = unique('crash');
-    await appendAll(
-      box,
-      Array.from({ length: COUNT }, (_, i) => smallMessage(i, tag)),
-    );
+  ['GreenMail', 'own', 'platformatic', () => greenmailMailbox('crash')],
+  ['Dovecot', 'own', 'platformatic', () => dovecotMailbox()],
+  ['GreenMail', 'imapflow', 'platformatic', () => greenmailMailbox('crash')],
+  ['GreenMail', 'own', 'kafkajs', () => greenmailMailbox('crash')],
+])(
+  'SIGKILL mid-batch against %s, FETCH read by %s, produced by %s',
+  (_server, reader, client, makeBox) => {
+    it(`loses none of ${COUNT} messages and creates no duplicate ticket`, async () => {
+      const box = await makeBox();
+      const name = box.folder === 'INBOX' ? box.user : `${box.user}/${box.folder}`;
+      const tag = unique('crash');
+      await appendAll(
+        box,
+        Array.from({ length: COUNT }, (_, i) => smallMessage(i, tag)),
+      );
 
-    const first = spawnPoller(box, reader);
-    const exited = new Promise((r) => first.once('exit', r));
-    const killedAt = await waitFor(
-      async () => {
-        const uid = await checkpoint(name);
-        return uid >= 20 ? uid : null;
-      },
-      { what: 'a few batches', timeoutMs: 60_000, intervalMs: 5 },
-    );
-    first.kill('SIGKILL');
-    await exited;
-    expect(killedAt).toBeLessThan(COUNT);
+      const first = spawnPoller(box, reader, client);
+      const exited = new Promise((r) => first.once('exit', r));
+      const killedAt = await waitFor(
+        async () => {
+          const uid = await checkpoint(name);
+          return uid >= 20 ? uid : null;
+        },
+        { what: 'a few batches', timeoutMs: 60_000, intervalMs: 5 },
+      );
+      first.kill('SIGKILL');
+      await exited;
+      expect(killedAt).toBeLessThan(COUNT);
 
-    const second = spawnPoller(box, reader);
-    try {
-      await waitFor(async () => (await checkpoint(name)) >= COUNT, {
-        what: 'the restarted poller to finish',
-        timeoutMs: 60_000,
+      const second = spawnPoller(box, reader, client);
+      try {
+        await waitFor(async () => (await checkpoint(name)) >= COUNT, {
+          what: 'the restarted poller to finish',
+          timeoutMs: 60_000,
+        });
+      } finally {
+        second.kill('SIGTERM');
+      }
+      // The test's own consumer of tickets.raw may still be catching up with the poller.
+      const idsOnTopic = () => new Set(emailPayloads(raw.records, name).map((p) => p.messageId));
+      const ids = await waitFor(() => (idsOnTopic().size >= COUNT ? idsOnTopic() : null), {
+        what: 'every Message-ID on tickets.raw',
+        timeoutMs: 30_000,
       });
-    } finally {
-      second.kill('SIGTERM');
-    }
-    // The test's own consumer of tickets.raw may still be catching up with the poller.
-    const idsOnTopic = () => new Set(emailPayloads(raw.records, name).map((p) => p.messageId));
-    const ids = await waitFor(() => (idsOnTopic().size >= COUNT ? idsOnTopic() : null), {
-      what: 'every Message-ID on tickets.raw',
-      timeoutMs: 30_000,
-    });
-    expect(ids.size).toBe(COUNT);
-    const tickets = await waitFor(
-      async () => {
-        const { rows } = await pool.query<{ n: number; distinct_ids: number }>(
-          `select count(*)::int as n, count(distinct message_id)::int as distinct_ids
+      expect(ids.size).toBe(COUNT);
+      const tickets = await waitFor(
+        async () => {
+          const { rows } = await pool.query<{ n: number; distinct_ids: number }>(
+            `select count(*)::int as n, count(distinct message_id)::int as distinct_ids
              from tickets where source_key like $1`,
-          [`email:${name.toLowerCase()}:%`],
-        );
-        return rows[0]!.n >= COUNT ? rows[0] : null;
-      },
-      { what: 'every ticket', timeoutMs: 30_000 },
-    );
-    expect(tickets).toEqual({ n: COUNT, distinct_ids: COUNT });
-    await dropMailbox(box);
-  }, 150_000);
-});
+            [`email:${name.toLowerCase()}:%`],
+          );
+          return rows[0]!.n >= COUNT ? rows[0] : null;
+        },
+        { what: 'every ticket', timeoutMs: 30_000 },
+      );
+      expect(tickets).toEqual({ n: COUNT, distinct_ids: COUNT });
+      await dropMailbox(box);
+    }, 150_000);
+  },
+);
