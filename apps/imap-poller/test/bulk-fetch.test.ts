@@ -56,6 +56,24 @@ async function collect(it: AsyncIterable<FetchedSource>): Promise<FetchedSource[
   return out;
 }
 
+/** A new mailbox of the test (dropped after the file) holding `mails`. */
+async function seeded(mailbox: () => Promise<TestMailbox>, mails: Buffer[]) {
+  const box = await mailbox();
+  boxes.push(box);
+  await appendAll(box, mails);
+  return { box, uidValidity: await uidValidityOf(box) };
+}
+
+async function uidsOf(box: TestMailbox): Promise<number[]> {
+  return withImap(box, async (c) => {
+    await c.mailboxOpen(box.folder);
+    return ((await c.search({ all: true }, { uid: true })) || []).sort((a, b) => a - b);
+  });
+}
+
+const fetcher = (box: TestMailbox, uidValidity: string, ep = endpoint(box)) =>
+  createBulkFetcher({ endpoint: ep, folder: box.folder, uidValidity, logger });
+
 /** Mail whose bytes stress the reader: `{n}` at line ends, CRLF runs, 8-bit bytes, sizes. */
 function trickyMessages(tag: string): Buffer[] {
   const big = randomBytes(300_000).toString('base64').replace(/.{76}/g, '$&\r\n');
@@ -77,24 +95,16 @@ describe.each([
   ['Dovecot', () => dovecotMailbox()],
 ])('bulk FETCH reader on %s', (_name, mailbox) => {
   it('yields what imapflow fetches, byte for byte, with and without a cap', async () => {
-    const box = await mailbox();
-    boxes.push(box);
     const tag = `bulk${Date.now()}`;
     const mails = [
       ...trickyMessages(tag),
       ...Array.from({ length: 600 }, (_, i) => smallMessage(i + 1, tag)),
     ];
-    await appendAll(box, mails);
-    const uidValidity = await uidValidityOf(box);
+    const { box, uidValidity } = await seeded(mailbox, mails);
     for (const cap of [2 * 1024 * 1024, 1000]) {
       const expected = await imapflowSources(box, cap);
       expect(expected.size).toBe(mails.length);
-      const f = createBulkFetcher({
-        endpoint: endpoint(box),
-        folder: box.folder,
-        uidValidity,
-        logger,
-      });
+      const f = fetcher(box, uidValidity);
       try {
         const got = await collect(f.fetch([...expected.keys()], cap));
         expect(got.map((g) => g.uid)).toEqual([...expected.keys()]);
@@ -110,38 +120,24 @@ describe.each([
   });
 
   it('skips UIDs that are gone, and stops at a UIDVALIDITY other than the checkpoint', async () => {
-    const box = await mailbox();
-    boxes.push(box);
     const tag = `bulkgone${Date.now()}`;
-    await appendAll(
-      box,
+    const { box, uidValidity } = await seeded(
+      mailbox,
       [0, 1, 2, 3].map((i) => smallMessage(i, tag)),
     );
-    const uids = await withImap(box, async (c) => {
+    const uids = await uidsOf(box);
+    await withImap(box, async (c) => {
       await c.mailboxOpen(box.folder);
-      const all = ((await c.search({ all: true }, { uid: true })) || []).sort((a, b) => a - b);
-      await c.messageDelete(String(all[1]), { uid: true });
-      return all;
+      await c.messageDelete(String(uids[1]), { uid: true });
     });
-    const uidValidity = await uidValidityOf(box);
-    const f = createBulkFetcher({
-      endpoint: endpoint(box),
-      folder: box.folder,
-      uidValidity,
-      logger,
-    });
+    const f = fetcher(box, uidValidity);
     try {
       const got = await collect(f.fetch([...uids, uids[3]! + 100], 1 << 20));
       expect(got.map((g) => g.uid)).toEqual([uids[0], uids[2], uids[3]]);
     } finally {
       await f.close();
     }
-    const stale = createBulkFetcher({
-      endpoint: endpoint(box),
-      folder: box.folder,
-      uidValidity: String(Number(uidValidity) + 1),
-      logger,
-    });
+    const stale = fetcher(box, String(Number(uidValidity) + 1));
     await expect(collect(stale.fetch(uids, 1 << 20))).rejects.toMatchObject({
       code: 'UIDVALIDITY_CHANGED',
       retriable: true,
@@ -161,24 +157,13 @@ describe.each([
   });
 
   it('a FETCH left half read drops its connection; the next FETCH opens another', async () => {
-    const box = await mailbox();
-    boxes.push(box);
     const tag = `bulkhalf${Date.now()}`;
-    await appendAll(
-      box,
+    const { box, uidValidity } = await seeded(
+      mailbox,
       Array.from({ length: 1500 }, (_, i) => smallMessage(i, tag)),
     );
-    const uidValidity = await uidValidityOf(box);
-    const uids = await withImap(box, async (c) => {
-      await c.mailboxOpen(box.folder);
-      return ((await c.search({ all: true }, { uid: true })) || []).sort((a, b) => a - b);
-    });
-    const f = createBulkFetcher({
-      endpoint: endpoint(box),
-      folder: box.folder,
-      uidValidity,
-      logger,
-    });
+    const uids = await uidsOf(box);
+    const f = fetcher(box, uidValidity);
     try {
       let n = 0;
       for await (const m of f.fetch(uids, 1 << 20)) {
@@ -195,37 +180,24 @@ describe.each([
   });
 
   it('a bulk connection that cannot log in leaves the window to imapflow; a new UIDVALIDITY fails it', async () => {
-    const box = await mailbox();
-    boxes.push(box);
     const tag = `bulkfallback${Date.now()}`;
-    await appendAll(
-      box,
+    const { box, uidValidity } = await seeded(
+      mailbox,
       Array.from({ length: BULK_FETCH_MIN }, (_, i) => smallMessage(i, tag)),
     );
-    const uidValidity = await uidValidityOf(box);
     const expected = await imapflowSources(box, 1 << 21);
     const registry = new Registry();
     const deps = { mailbox: box.user, metrics: pollerMetrics(registry), logger };
     await withImap(box, async (client) => {
       await client.mailboxOpen(box.folder);
-      const refused = createBulkFetcher({
-        endpoint: { ...endpoint(box), password: 'wrong' },
-        folder: box.folder,
-        uidValidity,
-        logger,
-      });
+      const refused = fetcher(box, uidValidity, { ...endpoint(box), password: 'wrong' });
       const got = await collect(fetchSources(client, [...expected.keys()], refused, deps));
       expect(got.map((g) => g.uid)).toEqual([...expected.keys()]);
       for (const g of got) expect(g.source?.equals(expected.get(g.uid)!)).toBe(true);
       expect(await registry.getSingleMetricAsString('mailroom_imap_errors_total')).toContain(
         'code="BULK_FETCH_UNAVAILABLE"',
       );
-      const renumbered = createBulkFetcher({
-        endpoint: endpoint(box),
-        folder: box.folder,
-        uidValidity: `${uidValidity}0`,
-        logger,
-      });
+      const renumbered = fetcher(box, `${uidValidity}0`);
       await expect(
         collect(fetchSources(client, [...expected.keys()], renumbered, deps)),
       ).rejects.toMatchObject({ code: 'UIDVALIDITY_CHANGED' });

@@ -1,9 +1,8 @@
 import { Counter, Histogram, type Registry } from 'prom-client';
+import { registeredMetric } from '@mailroom/observability';
 import type { App } from './app-types.js';
 
-function metric<T>(registry: Registry, name: string, make: () => T): T {
-  return (registry.getSingleMetric(name) as T | undefined) ?? make();
-}
+const metric = registeredMetric;
 
 export interface IntakeMetrics {
   ticketsAccepted: Counter<'replay'>;

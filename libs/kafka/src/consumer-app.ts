@@ -3,7 +3,7 @@
 // the ops server (/metrics, /health, /ready with a Kafka check next to the app's own),
 // stopped in the reverse order: consume no more, flush the producer, then the rest.
 import { Counter, type Registry } from 'prom-client';
-import { startOpsServer, type Logger } from '@mailroom/observability';
+import { registeredMetric, startOpsServer, type Logger } from '@mailroom/observability';
 import { createKafka, parseBrokers } from './client.js';
 import { runConsumer, type ConsumerOptions } from './consumer.js';
 import { createProducer, type MailroomProducer } from './producer.js';
@@ -104,13 +104,15 @@ export async function startConsumerApp(o: ConsumerAppOptions): Promise<ConsumerA
 /** Records kafkajs reported sent without sending, sent again (see createProducer). */
 function producerResends(registry: Registry): Counter<'topic'> {
   const name = 'mailroom_producer_unsent_records_total';
-  return (
-    (registry.getSingleMetric(name) as Counter<'topic'> | undefined) ??
-    new Counter({
-      name,
-      help: 'Records the Kafka client answered for without sending them (a retry across a leader change), sent again.',
-      labelNames: ['topic'],
-      registers: [registry],
-    })
+  return registeredMetric(
+    registry,
+    name,
+    () =>
+      new Counter({
+        name,
+        help: 'Records the Kafka client answered for without sending them (a retry across a leader change), sent again.',
+        labelNames: ['topic'],
+        registers: [registry],
+      }),
   );
 }

@@ -1,6 +1,7 @@
 import type { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { registeredMetric } from '@mailroom/observability';
 import { classifyError, errorCode } from './errors.js';
 import type { MailroomProducer } from './producer.js';
 
@@ -80,8 +81,7 @@ function headersOf(h: IHeaders | undefined): Record<string, string> {
 }
 
 function consumerMetrics(registry: Registry) {
-  const get = <T>(name: string, make: () => T): T =>
-    (registry.getSingleMetric(name) as T | undefined) ?? make();
+  const get = <T>(name: string, make: () => T): T => registeredMetric(registry, name, make);
   return {
     records: get(
       'mailroom_consumer_records_total',

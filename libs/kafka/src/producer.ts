@@ -175,7 +175,7 @@ const MAX_RESENDS = 5;
  * The records whose partition kafkajs did not answer for: a record counts as sent only
  * when the answer names the topic and the partition the partitioner gave it.
  */
-export function unanswered(
+function unanswered(
   batches: readonly TopicMessages[],
   answered: readonly RecordMetadata[],
   partitionOf: WeakMap<Message, number>,

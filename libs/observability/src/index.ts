@@ -1,5 +1,5 @@
 export { createLogger, type Logger, type LoggerOptions } from './logger.js';
-export { createMetricsRegistry, Registry } from './metrics.js';
+export { createMetricsRegistry, registeredMetric, Registry } from './metrics.js';
 export {
   startOpsServer,
   type OpsServer,

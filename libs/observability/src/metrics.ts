@@ -13,3 +13,12 @@ export function createMetricsRegistry(app: string): Registry {
   collectDefaultMetrics({ register: registry, prefix: 'mailroom_' });
   return registry;
 }
+
+/**
+ * The metric of that name already on the registry, else the one `make` registers: two
+ * users of one registry (apps in one process, a reload, several consumers) share it
+ * instead of failing on a second registration.
+ */
+export function registeredMetric<T>(registry: Registry, name: string, make: () => T): T {
+  return (registry.getSingleMetric(name) as T | undefined) ?? make();
+}

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { registeredMetric } from '@mailroom/observability';
 import { LLM_ERROR_KINDS } from './llm-error.js';
 import type { TokenUsage } from './types.js';
 
@@ -18,9 +19,7 @@ export interface LlmMetrics {
 }
 
 // Two categorizers on one registry (e.g. a reload) must share, not re-register.
-function getOrCreate<T>(registry: Registry, name: string, create: () => T): T {
-  return (registry.getSingleMetric(name) as T | undefined) ?? create();
-}
+const getOrCreate = registeredMetric;
 
 export function createLlmMetrics(registry: Registry): LlmMetrics {
   const registers = [registry];

@@ -1,4 +1,5 @@
 import { Counter, type Registry } from 'prom-client';
+import { registeredMetric } from '@mailroom/observability';
 import { LLM_ERROR_KINDS, LlmError } from './llm-error.js';
 import type {
   CategorizeOptions,
@@ -20,14 +21,17 @@ export interface FallbackCategorizerOptions {
 
 export function createFallbackCategorizer(opts: FallbackCategorizerOptions): Categorizer {
   const name = 'mailroom_categorizer_fallbacks_total';
-  const fallbacks =
-    (opts.registry.getSingleMetric(name) as Counter<'reason'> | undefined) ??
-    new Counter({
-      name,
-      help: 'Categorizations answered by the fallback, by the primary failure code.',
-      labelNames: ['reason'] as const,
-      registers: [opts.registry],
-    });
+  const fallbacks = registeredMetric(
+    opts.registry,
+    name,
+    () =>
+      new Counter({
+        name,
+        help: 'Categorizations answered by the fallback, by the primary failure code.',
+        labelNames: ['reason'] as const,
+        registers: [opts.registry],
+      }),
+  );
   for (const reason of Object.keys(LLM_ERROR_KINDS)) fallbacks.inc({ reason }, 0);
 
   return {
