@@ -31,6 +31,8 @@ export const KafkaConfig = Type.Object({
   /** A consumer's fetch returns once this many bytes wait (or after KAFKA_FETCH_MAX_WAIT_MS). */
   KAFKA_FETCH_MIN_BYTES: Type.Integer({ minimum: 1, default: 16_384 }),
   KAFKA_FETCH_MAX_WAIT_MS: Type.Integer({ minimum: 0, maximum: 10_000, default: 100 }),
+  /** A consumer commits its handled offsets at most this often (and when idle, and at stop). */
+  KAFKA_COMMIT_INTERVAL_MS: Type.Integer({ minimum: 0, maximum: 60_000, default: 1_000 }),
 });
 
 export const DatabaseConfig = Type.Object({

@@ -17,13 +17,20 @@ export interface ConsumerAppConfig {
   KAFKA_REPLICATION_FACTOR: number;
   KAFKA_FETCH_MIN_BYTES: number;
   KAFKA_FETCH_MAX_WAIT_MS: number;
+  KAFKA_COMMIT_INTERVAL_MS: number;
   METRICS_PORT: number;
   METRICS_HOST: string;
 }
 
 type ConsumerPart = Omit<
   ConsumerOptions,
-  'kafka' | 'producer' | 'logger' | 'registry' | 'fetchMinBytes' | 'fetchMaxWaitMs'
+  | 'kafka'
+  | 'producer'
+  | 'logger'
+  | 'registry'
+  | 'fetchMinBytes'
+  | 'fetchMaxWaitMs'
+  | 'commitIntervalMs'
 >;
 
 export interface ConsumerAppOptions {
@@ -71,6 +78,7 @@ export async function startConsumerApp(o: ConsumerAppOptions): Promise<ConsumerA
     registry,
     fetchMinBytes: config.KAFKA_FETCH_MIN_BYTES,
     fetchMaxWaitMs: config.KAFKA_FETCH_MAX_WAIT_MS,
+    commitIntervalMs: config.KAFKA_COMMIT_INTERVAL_MS,
     ...o.consume(producer),
   });
   const stopKafka = async () => {

@@ -51,6 +51,14 @@ export interface ConsumerOptions {
   fetchMinBytes?: number;
   fetchMaxWaitMs?: number;
   /**
+   * Handled offsets are committed at most this often (one OffsetCommit for every
+   * partition), when the consumer goes idle, and at stop. kafkajs's autoCommit sends one
+   * after every partition's batch, which cost Kafka as much CPU as the produce requests.
+   * A crash hands at most this much again to the (idempotent) handlers. Default
+   * KAFKA_COMMIT_INTERVAL_MS.
+   */
+  commitIntervalMs?: number;
+  /**
    * A consumer that neither fetches, nor joins, nor handles a batch for this long is
    * replaced by a new one in the same group (kafkajs can stall in a rejoin after its
    * group coordinator moved twice). Default: twice the session timeout, at least 60 s.
@@ -60,11 +68,13 @@ export interface ConsumerOptions {
 
 /** The defaults of ConsumerOptions.fetchMinBytes / fetchMaxWaitMs (see KafkaConfig). */
 export const FETCH_DEFAULTS = { minBytes: 16_384, maxWaitMs: 100 } as const;
+/** The default of ConsumerOptions.commitIntervalMs (see KafkaConfig). */
+export const COMMIT_INTERVAL_DEFAULT_MS = 1_000;
 
 export interface RunningConsumer {
   /** Resolves when the consumer first joined its group (partitions assigned). */
   joined: Promise<void>;
-  /** Stops fetching, lets the record in hand finish, commits what is done. */
+  /** Stops fetching, lets the records in hand finish, commits what is done. */
   stop(): Promise<void>;
 }
 
@@ -254,6 +264,42 @@ export async function runConsumer(options: ConsumerOptions): Promise<RunningCons
   let resolveJoined: () => void = () => undefined;
   const joined = new Promise<void>((resolve) => (resolveJoined = resolve));
 
+  // Offsets handled and not yet committed (the next offset to read, by partition) of the
+  // current generation: a rejoin drops them, since kafkajs then reads again from the
+  // committed offsets and the partitions may be another member's now.
+  const commitEvery = options.commitIntervalMs ?? COMMIT_INTERVAL_DEFAULT_MS;
+  let pending = new Map<string, { topic: string; partition: number; offset: string }>();
+  let generation = 0;
+  let lastCommit = Date.now();
+  let committing = Promise.resolve();
+  const handled = (topic: string, partition: number, offset: string) =>
+    pending.set(`${topic}:${partition}`, {
+      topic,
+      partition,
+      offset: (BigInt(offset) + 1n).toString(),
+    });
+  /** Commits what is pending, one commit at a time; a failed one is tried again later. */
+  const commitPending = (c: Consumer): Promise<void> => {
+    committing = committing.then(async () => {
+      lastCommit = Date.now();
+      if (pending.size === 0) return;
+      const offsets = [...pending.values()];
+      const of = generation;
+      pending = new Map();
+      try {
+        await c.commitOffsets(offsets);
+      } catch (err) {
+        if (of !== generation) return;
+        for (const o of offsets) {
+          const key = `${o.topic}:${o.partition}`;
+          if (!pending.has(key)) pending.set(key, o);
+        }
+        log.warn({ err }, 'offset commit failed; trying again with the next one');
+      }
+    });
+    return committing;
+  };
+
   const open = async (): Promise<Consumer> => {
     const consumer = kafka.consumer({
       groupId,
@@ -270,6 +316,8 @@ export async function runConsumer(options: ConsumerOptions): Promise<RunningCons
     consumer.on(consumer.events.FETCH_START, seen);
     consumer.on(consumer.events.GROUP_JOIN, () => {
       seen();
+      generation += 1;
+      pending = new Map();
       resolveJoined();
     });
     await consumer.connect();
@@ -278,13 +326,15 @@ export async function runConsumer(options: ConsumerOptions): Promise<RunningCons
       fromBeginning: options.fromBeginning ?? true,
     });
     await consumer.run({
-      autoCommit: true,
+      // Commits are ours (commitPending): kafkajs would send one after every batch.
+      autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
       eachBatch: async (payload: EachBatchPayload) => {
         inBatch += 1;
         try {
           await eachBatch(payload);
+          if (stopping || Date.now() - lastCommit >= commitEvery) await commitPending(consumer);
         } finally {
           inBatch -= 1;
           seen();
@@ -319,6 +369,7 @@ export async function runConsumer(options: ConsumerOptions): Promise<RunningCons
         if (outcome === 'stop') break;
         if (outcome === 'done') {
           payload.resolveOffset(chunk.at(-1)!.offset);
+          handled(batch.topic, batch.partition, chunk.at(-1)!.offset);
           await heartbeat();
           i += chunk.length;
           continue;
@@ -331,12 +382,12 @@ export async function runConsumer(options: ConsumerOptions): Promise<RunningCons
           break;
         }
         payload.resolveOffset(message.offset);
+        handled(batch.topic, batch.partition, message.offset);
         await heartbeat();
       }
       if (stopped) break;
       i += chunk.length;
     }
-    await payload.commitOffsetsIfNecessary();
     const last = batch.messages.at(-1);
     if (last) {
       const lag = Math.max(0, Number(batch.highWatermark) - Number(last.offset) - 1);
@@ -377,13 +428,28 @@ export async function runConsumer(options: ConsumerOptions): Promise<RunningCons
     Math.max(250, Math.floor(stallMs / 4)),
   );
   watchdog.unref();
+  // An idle consumer commits what its last batches handled.
+  const committer = setInterval(
+    () => {
+      if (!stopping && pending.size > 0 && Date.now() - lastCommit >= commitEvery)
+        void commitPending(consumer);
+    },
+    Math.max(50, Math.floor(commitEvery / 2)),
+  );
+  committer.unref();
 
   return {
     joined,
     stop: async () => {
       stopping = true;
       clearInterval(watchdog);
+      clearInterval(committer);
       wake?.();
+      // The batches in hand end at their next record (each commits what it handled on
+      // the way out); what earlier batches handled is committed here, before leaving.
+      const deadline = Date.now() + sessionTimeout;
+      while (inBatch > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      await commitPending(consumer);
       await consumer.disconnect();
       log.info('consumer stopped');
     },

@@ -117,6 +117,75 @@ describe('runConsumer', () => {
     expect(second).toEqual(['c']);
   });
 
+  /** Committed offsets of a group on a topic, summed over its partitions (-1: none). */
+  async function committedSum(groupId: string, topic: string) {
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const [t] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      return t!.partitions.reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  it('commits at most once per interval, and at stop what is pending', async () => {
+    const topic = await topicPair(3);
+    const groupId = unique('g');
+    let n = 0;
+    const c = await runConsumer({
+      kafka,
+      producer,
+      logger,
+      registry: new Registry(),
+      groupId,
+      topics: [topic],
+      commitIntervalMs: 60_000,
+      handler: async () => void n++,
+    });
+    await producer.send(
+      topic,
+      Array.from({ length: 60 }, (_, i) => ({ key: `k${i % 7}`, value: String(i) })),
+    );
+    await waitFor(() => n === 60, { what: '60 records handled' });
+    await new Promise((r) => setTimeout(r, 500));
+    // Handled, and no interval has passed: nothing committed yet.
+    expect(await committedSum(groupId, topic)).toBe(0);
+    await c.stop();
+    expect(await committedSum(groupId, topic)).toBe(60);
+  });
+
+  it('an idle consumer commits what it handled once the interval passed', async () => {
+    const topic = await topicPair(3);
+    const groupId = unique('g');
+    let n = 0;
+    const c = await runConsumer({
+      kafka,
+      producer,
+      logger,
+      registry: new Registry(),
+      groupId,
+      topics: [topic],
+      commitIntervalMs: 300,
+      handler: async () => void n++,
+    });
+    try {
+      await producer.send(
+        topic,
+        Array.from({ length: 20 }, (_, i) => ({ key: `k${i}`, value: String(i) })),
+      );
+      await waitFor(() => n === 20, { what: '20 records handled' });
+      let committed = 0;
+      await waitFor(async () => (committed = await committedSum(groupId, topic)) === 20, {
+        what: 'offsets committed while idle',
+        timeoutMs: 10_000,
+      });
+      expect(committed).toBe(20);
+    } finally {
+      await c.stop();
+    }
+  });
+
   it('retries transient faults, dead-letters bad records with reason and coordinates', async () => {
     const topic = await topicPair(1);
     const registry = new Registry();
