@@ -21,6 +21,7 @@ import {
   makeEvent,
   type Envelope,
 } from '@mailroom/events';
+import { createPool } from '@mailroom/db';
 import { ensureTopics, parseBrokers, topicSpecs } from '@mailroom/kafka';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 
@@ -193,6 +194,7 @@ async function lagOf(
 }
 
 const admin = kafka.admin();
+const pg = createPool({ url: process.env.DATABASE_URL!, max: 1 });
 await admin.connect();
 const pipeline = await startPipeline({
   apps: [stage],
@@ -218,6 +220,7 @@ async function measure(label: string, records: Envelope[], tickets: number): Pro
   const producer = kafka.producer({ allowAutoTopicCreation: false });
   await producer.connect();
   const pid = pipeline.apps.get(stage)!.pid;
+  const backends0 = await backendCpu();
   const cpu0 = cpuSeconds(pid);
   const t0 = Date.now();
   for (let i = 0; i < encoded.length; i += 2000) {
@@ -236,12 +239,15 @@ async function measure(label: string, records: Envelope[], tickets: number): Pro
   }
   const done = Date.now();
   const cpu = cpuSeconds(pid) - cpu0;
+  let postgres = 0;
+  for (const [backend, s] of await backendCpu()) postgres += s - (backends0.get(backend) ?? 0);
   const secs = (done - t0) / 1000;
   console.log(
     `${label}: ${tickets} tickets (${records.length} records) produced in ${(produced - t0) / 1000} s, ` +
       `drained in ${secs.toFixed(1)} s → ${(tickets / secs).toFixed(0)} tickets/s, ` +
       `${(records.length / secs).toFixed(0)} records/s; app CPU ${cpu.toFixed(1)} s ` +
-      `(${((cpu * 1000) / tickets).toFixed(2)} ms per ticket)${lag > 0 ? `; STALLED with ${lag} behind` : ''}`,
+      `(${((cpu * 1000) / tickets).toFixed(2)} ms per ticket), its Postgres backends ` +
+      `${postgres.toFixed(1)} s (${((postgres * 1000) / tickets).toFixed(2)} ms per ticket)${lag > 0 ? `; STALLED with ${lag} behind` : ''}`,
   );
   return lag === 0;
 }
@@ -259,6 +265,17 @@ try {
 } finally {
   await pipeline.stop();
   await admin.disconnect();
+  await pg.end();
+}
+
+/** CPU seconds so far of the stage's Postgres backends (same machine), by pid. */
+async function backendCpu(): Promise<Map<number, number>> {
+  const { rows } = await pg.query<{ pid: number }>(
+    `select pid from pg_stat_activity
+      where application_name = $1 and datname = current_database()`,
+    [stage],
+  );
+  return new Map(rows.map((r) => [r.pid, cpuSeconds(r.pid)]));
 }
 
 function cpuSeconds(pid: number): number {
