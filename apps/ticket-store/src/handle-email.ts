@@ -50,6 +50,7 @@ const DEFAULTS: EmailOptions = {
 };
 
 type Db = pg.ClientBase;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Loads everything resolveThread may ask about, so the decision itself stays pure. */
 async function findThread(db: Db, m: EmailReceived, o: EmailOptions) {
@@ -58,11 +59,13 @@ async function findThread(db: Db, m: EmailReceived, o: EmailOptions) {
   const refs = [...m.references, ...(m.inReplyTo ? [m.inReplyTo] : [])];
   const number = m.threadHints.subjectTicketNumber ?? null;
   const { rows } = await db.query<{ id: string; number: number; message_id: string | null }>(
+    // Both arms use their index (primary key, unique number): a cast of the id to text
+    // made this a scan of the whole table for every mail.
     `select t.id, t.number::int as number, null as message_id from tickets t
-       where t.id::text = $1 or t.number = $2
+       where t.id = $1::uuid or t.number = $2
      union all
      select i.ticket_id, null, i.message_id from ticket_thread_index i where i.message_id = any($3)`,
-    [verified?.ok ? verified.ticketId : '', number ?? -1, refs],
+    [verified?.ok && UUID.test(verified.ticketId) ? verified.ticketId : null, number ?? -1, refs],
   );
   const ids = [...new Set(rows.map((r) => r.id))];
   const people = await db.query<{ ticket_id: string; email: string; requester: boolean }>(
