@@ -1,3 +1,4 @@
+import './kafkajs-idle-fix.js';
 import { Kafka, logLevel, type LogEntry } from 'kafkajs';
 import type { Logger } from 'pino';
 

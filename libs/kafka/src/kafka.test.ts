@@ -14,6 +14,7 @@ import {
   type ConsumedRecord,
   type MailroomProducer,
 } from './index.js';
+import { kafkajsRequestQueue } from './kafkajs-idle-fix.js';
 
 const logger = testLogger();
 const kafka = createKafka({
@@ -38,6 +39,31 @@ async function topicPair(partitions = 3) {
   ]);
   return topic;
 }
+
+describe('kafkajs idle connections', () => {
+  it('check their request queue only when a request waits, not every millisecond', async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.listTopics(); // an answered request: where kafkajs 2.2.4 starts its loop
+    const proto = kafkajsRequestQueue().prototype;
+    const check = proto.checkPendingRequests;
+    let checks = 0;
+    proto.checkPendingRequests = function (this: typeof proto) {
+      checks++;
+      check.call(this);
+    };
+    try {
+      await new Promise((r) => setTimeout(r, 1_000));
+      // Unfixed: one check per millisecond per connection (about 700-1,000 a second).
+      expect(checks).toBeLessThan(20);
+      // A request still goes out and is answered.
+      expect((await admin.listTopics()).length).toBeGreaterThan(0);
+    } finally {
+      proto.checkPendingRequests = check;
+      await admin.disconnect();
+    }
+  });
+});
 
 describe('ensureTopics', () => {
   it('creates topics with the configured partitions and grows them, idempotently', async () => {
