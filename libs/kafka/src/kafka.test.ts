@@ -41,23 +41,50 @@ async function topicPair(partitions = 3) {
 }
 
 describe('kafkajs idle connections', () => {
+  const queue = () => {
+    const RequestQueue = kafkajsRequestQueue();
+    const quiet = () => undefined;
+    return new RequestQueue({
+      maxInFlightRequests: null,
+      requestTimeout: 30_000,
+      enforceRequestTimeout: false,
+      clientId: 'test',
+      broker: '127.0.0.1:1',
+      logger: { debug: quiet, info: quiet, warn: quiet, error: quiet },
+    });
+  };
+
+  it('arm no timer for an empty, unthrottled request queue; do for a throttled one', () => {
+    const q = queue();
+    // What kafkajs runs after every answer: unfixed, it arms a timeout of
+    // `throttledUntil - now` (negative: 1 ms), whose check arms the next one.
+    q.checkPendingRequests();
+    expect(q.throttleCheckTimeoutId).toBeNull();
+    q.throttledUntil = Date.now() + 60_000;
+    q.checkPendingRequests();
+    expect(q.throttleCheckTimeoutId).not.toBeNull();
+    clearTimeout(q.throttleCheckTimeoutId!);
+  });
+
   it('check their request queue only when a request waits, not every millisecond', async () => {
     const admin = kafka.admin();
     await admin.connect();
     await admin.listTopics(); // an answered request: where kafkajs 2.2.4 starts its loop
     const proto = kafkajsRequestQueue().prototype;
     const check = proto.checkPendingRequests;
-    let checks = 0;
+    // By queue: clients that other test files of this worker left running may answer
+    // requests meanwhile (a check per answer), but no queue may spin.
+    const checks = new Map<unknown, number>();
     proto.checkPendingRequests = function (this: typeof proto) {
-      checks++;
+      checks.set(this, (checks.get(this) ?? 0) + 1);
       check.call(this);
     };
     try {
       await new Promise((r) => setTimeout(r, 1_000));
-      // Unfixed: one check per millisecond per connection (about 700-1,000 a second).
-      expect(checks).toBeLessThan(20);
-      // A request still goes out and is answered.
-      expect((await admin.listTopics()).length).toBeGreaterThan(0);
+      // Unfixed: one check per millisecond per connection (about 700-900 a second each).
+      expect(Math.max(0, ...checks.values())).toBeLessThan(100);
+      // A request still goes out and is answered (a fresh broker may have no topic yet).
+      expect(Array.isArray(await admin.listTopics())).toBe(true);
     } finally {
       proto.checkPendingRequests = check;
       await admin.disconnect();

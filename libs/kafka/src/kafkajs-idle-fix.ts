@@ -24,8 +24,19 @@ const CHECK_PENDING_REQUESTS_INTERVAL = 10;
 const require = createRequire(import.meta.url);
 
 /** The class kafkajs's connections use (same module instance as `import 'kafkajs'`). */
-export const kafkajsRequestQueue = (): { prototype: KafkajsRequestQueue } =>
-  require('kafkajs/src/network/requestQueue/index.js') as { prototype: KafkajsRequestQueue };
+export interface KafkajsRequestQueueClass {
+  new (options: {
+    maxInFlightRequests: number | null;
+    requestTimeout: number;
+    enforceRequestTimeout: boolean;
+    clientId: string;
+    broker: string;
+    logger: Record<'debug' | 'info' | 'warn' | 'error', (...args: unknown[]) => void>;
+  }): KafkajsRequestQueue;
+  prototype: KafkajsRequestQueue;
+}
+export const kafkajsRequestQueue = (): KafkajsRequestQueueClass =>
+  require('kafkajs/src/network/requestQueue/index.js') as KafkajsRequestQueueClass;
 
 function scheduleCheckPendingRequests(this: KafkajsRequestQueue): void {
   if (this.throttleCheckTimeoutId) return;
