@@ -362,14 +362,18 @@ export async function runConsumer(options: ConsumerOptions): Promise<RunningCons
       timestamp: message.timestamp,
     });
     const live = () => payload.isRunning() && !payload.isStale() && !stopping;
+    // Next fetch position (kafkajs) and next commit (commitPending) move together.
+    const resolve = (offset: string) => {
+      payload.resolveOffset(offset);
+      handled(batch.topic, batch.partition, offset);
+    };
     for (let i = 0; i < batch.messages.length && live();) {
       const chunk = batch.messages.slice(i, i + (options.batchHandler ? maxChunk : 1));
       if (options.batchHandler && chunk.length > 1) {
         const outcome = await handleChunk(chunk.map(toRecord), heartbeat);
         if (outcome === 'stop') break;
         if (outcome === 'done') {
-          payload.resolveOffset(chunk.at(-1)!.offset);
-          handled(batch.topic, batch.partition, chunk.at(-1)!.offset);
+          resolve(chunk.at(-1)!.offset);
           await heartbeat();
           i += chunk.length;
           continue;
@@ -381,8 +385,7 @@ export async function runConsumer(options: ConsumerOptions): Promise<RunningCons
           stopped = true;
           break;
         }
-        payload.resolveOffset(message.offset);
-        handled(batch.topic, batch.partition, message.offset);
+        resolve(message.offset);
         await heartbeat();
       }
       if (stopped) break;

@@ -182,25 +182,31 @@ describe('runConsumer', () => {
     }
   }
 
-  it('commits at most once per interval, and at stop what is pending', async () => {
+  /** A consumer on a new 3-partition topic that counts what it handled, and that topic. */
+  async function countingConsumer(commitIntervalMs: number) {
     const topic = await topicPair(3);
     const groupId = unique('g');
-    let n = 0;
-    const c = await runConsumer({
+    const counted = { n: 0 };
+    const consumer = await runConsumer({
       kafka,
       producer,
       logger,
       registry: new Registry(),
       groupId,
       topics: [topic],
-      commitIntervalMs: 60_000,
-      handler: async () => void n++,
+      commitIntervalMs,
+      handler: async () => void counted.n++,
     });
+    return { topic, groupId, counted, consumer };
+  }
+
+  it('commits at most once per interval, and at stop what is pending', async () => {
+    const { topic, groupId, counted, consumer: c } = await countingConsumer(60_000);
     await producer.send(
       topic,
       Array.from({ length: 60 }, (_, i) => ({ key: `k${i % 7}`, value: String(i) })),
     );
-    await waitFor(() => n === 60, { what: '60 records handled' });
+    await waitFor(() => counted.n === 60, { what: '60 records handled' });
     await new Promise((r) => setTimeout(r, 500));
     // Handled, and no interval has passed: nothing committed yet.
     expect(await committedSum(groupId, topic)).toBe(0);
@@ -209,25 +215,13 @@ describe('runConsumer', () => {
   });
 
   it('an idle consumer commits what it handled once the interval passed', async () => {
-    const topic = await topicPair(3);
-    const groupId = unique('g');
-    let n = 0;
-    const c = await runConsumer({
-      kafka,
-      producer,
-      logger,
-      registry: new Registry(),
-      groupId,
-      topics: [topic],
-      commitIntervalMs: 300,
-      handler: async () => void n++,
-    });
+    const { topic, groupId, counted, consumer: c } = await countingConsumer(300);
     try {
       await producer.send(
         topic,
         Array.from({ length: 20 }, (_, i) => ({ key: `k${i}`, value: String(i) })),
       );
-      await waitFor(() => n === 20, { what: '20 records handled' });
+      await waitFor(() => counted.n === 20, { what: '20 records handled' });
       let committed = 0;
       await waitFor(async () => (committed = await committedSum(groupId, topic)) === 20, {
         what: 'offsets committed while idle',
