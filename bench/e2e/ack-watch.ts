@@ -6,10 +6,18 @@ import { randomUUID } from 'node:crypto';
 
 export interface AckWatch {
   /** Register a ticket before it is sent: title → submit time. */
-  expect(title: string, sentAt: number): void;
+  expect(title: string, sentAt: number, channel?: 'mail' | 'rest'): void;
   acked: () => number;
   /** Latencies (ms) of the acknowledged tickets, and when the last one came. */
   latencies: () => number[];
+  /** The same split by the ticket's channel (titles registered with `mail`). */
+  latenciesOf: (channel: 'mail' | 'rest') => number[];
+  /**
+   * Per hop, the time between consecutive events of a ticket (record timestamps, set by
+   * the producing app): submit → created, created → categorized, categorized → routed,
+   * routed → acknowledged (the last one as seen here).
+   */
+  hops: () => Map<string, number[]>;
   firstSentAt: () => number;
   lastAckAt: () => number;
   stop(): Promise<void>;
@@ -20,7 +28,18 @@ export async function watchAcks(brokers: string[]): Promise<AckWatch> {
   const consumer = kafka.consumer({ groupId: `bench-acks-${randomUUID().slice(0, 8)}` });
   const sentByTitle = new Map<string, number>();
   const sentById = new Map<string, number>();
+  const mailTitles = new Set<string>();
+  const mailIds = new Set<string>();
   const latencies: number[] = [];
+  const byChannel = { mail: [] as number[], rest: [] as number[] };
+  const HOPS = ['ticket.created', 'ticket.categorized', 'ticket.routed'] as const;
+  const seen = new Map<string, Partial<Record<string, number>>>();
+  const hops = new Map<string, number[]>();
+  const hop = (name: string, ms: number) => {
+    let list = hops.get(name);
+    if (!list) hops.set(name, (list = []));
+    list.push(ms);
+  };
   const done = new Set<string>();
   let first = Infinity;
   let lastAck = 0;
@@ -34,20 +53,37 @@ export async function watchAcks(brokers: string[]): Promise<AckWatch> {
     eachBatch: async ({ batch }) => {
       const now = Date.now();
       for (const m of batch.messages) {
-        const type = m.headers?.['event-type']?.toString();
-        if (type !== 'ticket.created' && type !== 'ticket.acknowledged') continue;
+        const type = m.headers?.['event-type']?.toString() ?? '';
+        if (type !== 'ticket.acknowledged' && !HOPS.includes(type as (typeof HOPS)[number]))
+          continue;
         const event = JSON.parse(m.value!.toString()) as {
           ticketId: string;
           payload: { title?: string; template?: string };
         };
+        const at = Number(m.timestamp);
         if (type === 'ticket.created') {
-          const sent = sentByTitle.get(event.payload.title ?? '');
-          if (sent !== undefined) sentById.set(event.ticketId, sent);
+          const title = event.payload.title ?? '';
+          const sent = sentByTitle.get(title);
+          if (sent === undefined) continue;
+          sentById.set(event.ticketId, sent);
+          if (mailTitles.has(title)) mailIds.add(event.ticketId);
+          seen.set(event.ticketId, { [type]: at });
+          hop(`submit → created (${mailTitles.has(title) ? 'mail' : 'rest'})`, at - sent);
+        } else if (type !== 'ticket.acknowledged') {
+          const times = seen.get(event.ticketId);
+          if (!times || times[type] !== undefined) continue;
+          times[type] = at;
+          const before = HOPS[HOPS.indexOf(type as (typeof HOPS)[number]) - 1]!;
+          if (times[before] !== undefined)
+            hop(`${before.slice(7)} → ${type.slice(7)}`, at - times[before]);
         } else if (event.payload.template === 'acknowledgement') {
           const sent = sentById.get(event.ticketId);
           if (sent === undefined || done.has(event.ticketId)) continue;
           done.add(event.ticketId);
           latencies.push(now - sent);
+          byChannel[mailIds.has(event.ticketId) ? 'mail' : 'rest'].push(now - sent);
+          const routed = seen.get(event.ticketId)?.['ticket.routed'];
+          if (routed !== undefined) hop('routed → acknowledged (seen)', now - routed);
           lastAck = now;
         }
       }
@@ -56,12 +92,15 @@ export async function watchAcks(brokers: string[]): Promise<AckWatch> {
   await isJoined;
   await new Promise((r) => setTimeout(r, 1_000));
   return {
-    expect: (title, sentAt) => {
+    expect: (title, sentAt, channel) => {
       sentByTitle.set(title, sentAt);
+      if (channel === 'mail') mailTitles.add(title);
       first = Math.min(first, sentAt);
     },
     acked: () => done.size,
     latencies: () => latencies,
+    latenciesOf: (channel) => byChannel[channel],
+    hops: () => hops,
     firstSentAt: () => first,
     lastAckAt: () => lastAck,
     stop: () => consumer.disconnect(),

@@ -68,18 +68,28 @@ export function snapshotCpu(apps: Map<string, number>, runDir: string): CpuSnaps
 export function cpuBetween(
   a: CpuSnapshot,
   b: CpuSnapshot,
-  postgresPids?: readonly number[],
+  postgresPids?: readonly PostgresProcess[],
 ): Map<string, number> {
   const out = new Map<string, number>();
   let pg = 0;
-  const counted = postgresPids ? new Set(postgresPids.map((p) => `pg:${p}`)) : undefined;
+  const owner = new Map(postgresPids?.map((p) => [`pg:${p.pid}`, p.owner]));
   for (const [k, v] of b) {
     const d = Math.max(0, v - (a.get(k) ?? 0));
     if (!k.startsWith('pg:')) out.set(k, d);
-    else if (!counted || counted.has(k)) pg += d;
+    else if (!postgresPids || owner.has(k)) {
+      pg += d;
+      const who = owner.get(k);
+      if (who) out.set(`postgres:${who}`, (out.get(`postgres:${who}`) ?? 0) + d);
+    }
   }
   out.set('postgres', pg);
   return out;
+}
+
+/** A Postgres process of the run and whom it works for (application_name, or the server). */
+export interface PostgresProcess {
+  pid: number;
+  owner: string;
 }
 /**
  * The Postgres processes that work for this run: the backends connected to its database
@@ -87,11 +97,12 @@ export function cpuBetween(
  * writer, checkpointer and background writer, which all databases share.
  */
 export async function postgresPidsOf(
-  query: (sql: string) => Promise<{ rows: { pid: number }[] }>,
-): Promise<number[]> {
+  query: (sql: string) => Promise<{ rows: { pid: number; owner: string }[] }>,
+): Promise<PostgresProcess[]> {
   const { rows } = await query(
-    `SELECT pid FROM pg_stat_activity
+    `SELECT pid, CASE WHEN datname = current_database() THEN coalesce(nullif(application_name, ''), 'other') ELSE 'server' END AS owner
+     FROM pg_stat_activity
      WHERE datname = current_database() OR backend_type IN ('walwriter', 'checkpointer', 'background writer')`,
   );
-  return rows.map((r) => r.pid);
+  return rows;
 }

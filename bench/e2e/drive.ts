@@ -78,8 +78,9 @@ export async function drive(o: DriveOptions): Promise<Driven> {
     const text = TEXTS[i % TEXTS.length]!;
     const title = `${o.pipeline.runId} b${i} ${text.slice(0, 40)}`;
     const requester = o.requesters[i % o.requesters.length]!;
-    o.acks.expect(title, Date.now());
-    if (i % mailEvery === mailEvery - 1) {
+    const byMail = i % mailEvery === mailEvery - 1;
+    o.acks.expect(title, Date.now(), byMail ? 'mail' : 'rest');
+    if (byMail) {
       out.mail++;
       await mailer.sendMail({
         from: requester,

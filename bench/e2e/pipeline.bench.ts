@@ -115,7 +115,7 @@ try {
   });
   const cpuAfter = snapshotCpu(pids(), `${dataDir}/run`);
   const pg = createPool({ url: process.env.DATABASE_URL!, max: 1 });
-  const pgPids = await postgresPidsOf((sql) => pg.query<{ pid: number }>(sql));
+  const pgPids = await postgresPidsOf((sql) => pg.query<{ pid: number; owner: string }>(sql));
   await pg.end();
   const cpu = cpuBetween(cpuBefore, cpuAfter, pgPids);
   const self = process.cpuUsage(selfBefore);
@@ -158,6 +158,21 @@ latency         submit → ticket.acknowledged: p50 ${f(q(0.5))} ms, p95 ${f(q(0
 bus limit       kafkajs ${bus.records} × ${bus.recordBytes} B: produce ${f(bus.producePerSec)}/s, consume ${f(bus.consumePerSec)}/s
 ratio           pipeline / bus = ${f((throughput / busRate) * 100, 1)} %
 `);
+  const pct = (list: number[], p: number) => {
+    const sorted = [...list].sort((a, b) => a - b);
+    return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
+  };
+  const row = (name: string, list: number[]) =>
+    console.log(
+      `  ${name.padEnd(34)} ${String(list.length).padStart(6)} ${f(pct(list, 0.5)).padStart(8)} ${f(pct(list, 0.95)).padStart(8)} ${f(pct(list, 0.99)).padStart(8)}`,
+    );
+  console.log(
+    `  ${'latency by channel and hop (ms)'.padEnd(34)}      n      p50      p95      p99`,
+  );
+  row('REST submit → acknowledged', acks.latenciesOf('rest'));
+  row('mail submit → acknowledged', acks.latenciesOf('mail'));
+  for (const [name, list] of acks.hops()) row(name, list);
+  console.log();
   console.log(
     'process        cpu avg %  cpu peak %  rss peak MB  max lag  lag > threshold at (s)   (lag: committed offsets vs log end)',
   );
@@ -177,10 +192,18 @@ ratio           pipeline / bus = ${f((throughput / busRate) * 100, 1)} %
   const acked = Math.max(1, acks.acked());
   const machine = cpu.get('machine') ?? 0;
   cpu.delete('machine');
-  const accounted = [...cpu.values()].reduce((a, b) => a + b, 0);
   console.log('\nCPU per acknowledged ticket (ms), apps and services, over the whole run:');
+  // postgres:<app> rows split the postgres row by whom its backends worked for.
+  const pgShare = [...cpu].filter(([k]) => k.startsWith('postgres:'));
+  for (const [k] of pgShare) cpu.delete(k);
+  const accounted = [...cpu.values()].reduce((a, b) => a + b, 0);
   for (const [name, secs] of [...cpu].sort((a, b) => b[1] - a[1])) {
     console.log(`  ${name.padEnd(13)} ${f((secs * 1000) / acked, 2).padStart(7)}`);
+    if (name !== 'postgres') continue;
+    for (const [k, v] of pgShare.sort((a, b) => b[1] - a[1]))
+      console.log(
+        `    ${k.slice('postgres:'.length).padEnd(13)} ${f((v * 1000) / acked, 2).padStart(7)}`,
+      );
   }
   console.log(
     `  ${'all of these'.padEnd(13)} ${f((accounted * 1000) / acked, 2).padStart(7)}   machine ${f((machine * 1000) / acked, 2)} (the rest: the bench's own client and anything else running)`,

@@ -214,11 +214,18 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
 
   const spawnApp = async (name: AppName, port: number) => {
     const log = openSync(join(logDir, `${runId}-${name}.log`), 'a');
-    const child = spawn(process.execPath, ['--import', 'tsx', `apps/${name}/src/main.ts`], {
-      cwd: root,
-      env: envOf(name, port),
-      stdio: ['ignore', log, log],
-    });
+    // MAILROOM_CPU_PROF_DIR: each app writes a V8 CPU profile there when it exits (bench).
+    const prof = process.env.MAILROOM_CPU_PROF_DIR;
+    const profArgs = prof ? ['--cpu-prof', `--cpu-prof-dir=${join(prof, name)}`] : [];
+    const child = spawn(
+      process.execPath,
+      [...profArgs, '--import', 'tsx', `apps/${name}/src/main.ts`],
+      {
+        cwd: root,
+        env: envOf(name, port),
+        stdio: ['ignore', log, log],
+      },
+    );
     closeSync(log);
     const app: AppProcess = { name, port, pid: child.pid ?? -1, alive: true, crashes: [] };
     apps.set(name, app);
