@@ -56,11 +56,23 @@ export async function watchAcks(brokers: string[]): Promise<AckWatch> {
         const type = m.headers?.['event-type']?.toString() ?? '';
         if (type !== 'ticket.acknowledged' && !HOPS.includes(type as (typeof HOPS)[number]))
           continue;
+        const at = Number(m.timestamp);
+        // Events are keyed by ticket id: only created (the title) and acknowledged (the
+        // template) need their value read.
+        const ticketId = m.key!.toString();
+        if (type === 'ticket.categorized' || type === 'ticket.routed') {
+          const times = seen.get(ticketId);
+          if (!times || times[type] !== undefined) continue;
+          times[type] = at;
+          const before = HOPS[HOPS.indexOf(type) - 1]!;
+          if (times[before] !== undefined)
+            hop(`${before.slice(7)} → ${type.slice(7)}`, at - times[before]);
+          continue;
+        }
         const event = JSON.parse(m.value!.toString()) as {
           ticketId: string;
           payload: { title?: string; template?: string };
         };
-        const at = Number(m.timestamp);
         if (type === 'ticket.created') {
           const title = event.payload.title ?? '';
           const sent = sentByTitle.get(title);
@@ -69,13 +81,6 @@ export async function watchAcks(brokers: string[]): Promise<AckWatch> {
           if (mailTitles.has(title)) mailIds.add(event.ticketId);
           seen.set(event.ticketId, { [type]: at });
           hop(`submit → created (${mailTitles.has(title) ? 'mail' : 'rest'})`, at - sent);
-        } else if (type !== 'ticket.acknowledged') {
-          const times = seen.get(event.ticketId);
-          if (!times || times[type] !== undefined) continue;
-          times[type] = at;
-          const before = HOPS[HOPS.indexOf(type as (typeof HOPS)[number]) - 1]!;
-          if (times[before] !== undefined)
-            hop(`${before.slice(7)} → ${type.slice(7)}`, at - times[before]);
         } else if (event.payload.template === 'acknowledgement') {
           const sent = sentById.get(event.ticketId);
           if (sent === undefined || done.has(event.ticketId)) continue;

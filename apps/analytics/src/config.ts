@@ -18,7 +18,7 @@ export const AnalyticsConfig = Type.Composite([
     /** The lifecycle topic to roll up (its .dlq takes what cannot be read). */
     ANALYTICS_EVENTS_TOPIC: Type.String({ minLength: 1, default: 'tickets.events' }),
     /** Partitions handled in parallel by one instance. */
-    ANALYTICS_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 64, default: 3 }),
+    ANALYTICS_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 64, default: 6 }),
     /** Records applied in one transaction (1: one by one). */
     ANALYTICS_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 5000, default: 500 }),
     /** A new consumer group starts at the oldest record: the rollups cover the whole log. */

@@ -36,7 +36,7 @@ export const NotifierConfig = Type.Composite([
     /** Implicit TLS (port 465); otherwise STARTTLS when the server offers it. */
     SMTP_SECURE: Type.Boolean({ default: false }),
     /** Pooled SMTP connections; twice as many mails are in flight (each holds a Postgres connection). */
-    SMTP_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 100, default: 5 }),
+    SMTP_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 100, default: 10 }),
     /** Connect/greeting/socket timeout of one SMTP attempt. */
     SMTP_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 30_000 }),
     SUPPORT_ADDRESS: Type.String({

@@ -18,7 +18,7 @@ export const RouterConfig = Type.Composite([
     /** Where a new consumer group starts: the oldest record (never miss one) or the newest. */
     ROUTER_FROM_BEGINNING: Type.Boolean({ default: true }),
     /** Partitions handled in parallel by one instance. */
-    ROUTER_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 64, default: 3 }),
+    ROUTER_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 64, default: 12 }),
     /** Records decided in one transaction (1: one by one). */
     ROUTER_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 5000, default: 500 }),
     /** JSON routing rules (see rules.ts); empty = built-in (no overrides: the categorizer decides). */

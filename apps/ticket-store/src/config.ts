@@ -16,7 +16,7 @@ export const TicketStoreConfig = Type.Composite([
   Type.Object({
     TICKET_STORE_GROUP_ID: Type.String({ minLength: 1, default: 'ticket-store' }),
     /** Partitions handled in parallel by one instance. */
-    TICKET_STORE_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 64, default: 3 }),
+    TICKET_STORE_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 64, default: 18 }),
     /** Records applied in one transaction (1: one by one). */
     TICKET_STORE_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 5000, default: 500 }),
     /** Where a new consumer group starts: the oldest record (never miss one) or the newest. */

@@ -68,6 +68,8 @@ export interface ConsumerOptions {
 
 /** The defaults of ConsumerOptions.fetchMinBytes / fetchMaxWaitMs (see KafkaConfig). */
 export const FETCH_DEFAULTS = { minBytes: 16_384, maxWaitMs: 100 } as const;
+/** What one fetch brings at most (a partition: kafkajs's 1 MiB). */
+export const FETCH_MAX_BYTES = 2 * 1024 * 1024;
 /** The default of ConsumerOptions.commitIntervalMs (see KafkaConfig). */
 export const COMMIT_INTERVAL_DEFAULT_MS = 1_000;
 
@@ -228,6 +230,7 @@ export async function runConsumer(options: ConsumerOptions): Promise<RunningCons
   };
 
   const maxChunk = Math.max(1, options.maxChunk ?? 500);
+  const concurrency = options.partitionsConsumedConcurrently ?? 1;
   /** 'done' | 'one-by-one' (not transient: isolate the bad record) | 'stop' (shutting down). */
   const handleChunk = async (records: ConsumedRecord[], heartbeat: () => Promise<void>) => {
     const topic = records[0]!.topic;
@@ -235,7 +238,10 @@ export async function runConsumer(options: ConsumerOptions): Promise<RunningCons
     for (let attempt = 1; ; attempt++) {
       try {
         await options.batchHandler!(records);
-        metrics.records.inc({ group: groupId, topic, outcome: 'processed' }, records.length);
+        const byTopic = new Map<string, number>();
+        for (const r of records) byTopic.set(r.topic, (byTopic.get(r.topic) ?? 0) + 1);
+        for (const [t, n] of byTopic)
+          metrics.records.inc({ group: groupId, topic: t, outcome: 'processed' }, n);
         end();
         return 'done' as const;
       } catch (err) {
@@ -254,6 +260,56 @@ export async function runConsumer(options: ConsumerOptions): Promise<RunningCons
       }
     }
   };
+
+  // Chunks that reach eachBatch together — the partitions (of every subscribed topic) of
+  // one fetch, handled concurrently (partitionsConsumedConcurrently) — are joined into
+  // one batchHandler call of at most maxChunk records: one transaction and one produce
+  // for all of them instead of one per partition. Records of a partition keep their
+  // order (a partition's next batch comes only after this one is resolved). A joined
+  // call that fails with anything but a transient fault hands each chunk back
+  // ('alone'), to be handled as if it had come by itself.
+  type Joined = 'done' | 'alone' | 'stop';
+  interface Part {
+    records: ConsumedRecord[];
+    heartbeat: () => Promise<void>;
+    settle: (outcome: Joined) => void;
+  }
+  let gathering: Part[] | undefined;
+  const flush = async () => {
+    const parts = gathering!;
+    gathering = undefined;
+    const groups: Part[][] = [];
+    let size = Infinity;
+    for (const part of parts) {
+      if (size + part.records.length > maxChunk) {
+        groups.push([]);
+        size = 0;
+      }
+      groups.at(-1)!.push(part);
+      size += part.records.length;
+    }
+    // The groups run side by side, as their partitions would have without the join.
+    await Promise.all(
+      groups.map(async (group) => {
+        if (group.length === 1) return group[0]!.settle('alone');
+        const outcome = await handleChunk(
+          group.flatMap((p) => p.records),
+          () => group[0]!.heartbeat(),
+        );
+        for (const part of group) part.settle(outcome === 'one-by-one' ? 'alone' : outcome);
+      }),
+    );
+  };
+  const join = (records: ConsumedRecord[], heartbeat: () => Promise<void>) =>
+    new Promise<Joined>((settle) => {
+      if (!gathering) {
+        gathering = [];
+        // kafkajs starts the concurrent batches of a fetch without I/O in between: by
+        // the next turn of the event loop every one of them is here.
+        setImmediate(() => void flush());
+      }
+      gathering.push({ records, heartbeat, settle });
+    });
 
   const sessionTimeout = options.sessionTimeoutMs ?? 30_000;
   const stallMs = options.stallRestartMs ?? Math.max(60_000, 2 * sessionTimeout);
@@ -305,6 +361,8 @@ export async function runConsumer(options: ConsumerOptions): Promise<RunningCons
       groupId,
       sessionTimeout,
       minBytes: options.fetchMinBytes ?? FETCH_DEFAULTS.minBytes,
+      // kafkajs's default of 10 MiB let a lagging consumer decode that much at once.
+      maxBytes: FETCH_MAX_BYTES,
       maxWaitTimeInMs: options.fetchMaxWaitMs ?? FETCH_DEFAULTS.maxWaitMs,
       heartbeatInterval: 3_000,
       allowAutoTopicCreation: false,
@@ -329,7 +387,7 @@ export async function runConsumer(options: ConsumerOptions): Promise<RunningCons
       // Commits are ours (commitPending): kafkajs would send one after every batch.
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
+      partitionsConsumedConcurrently: concurrency,
       eachBatch: async (payload: EachBatchPayload) => {
         inBatch += 1;
         try {
@@ -369,8 +427,12 @@ export async function runConsumer(options: ConsumerOptions): Promise<RunningCons
     };
     for (let i = 0; i < batch.messages.length && live();) {
       const chunk = batch.messages.slice(i, i + (options.batchHandler ? maxChunk : 1));
-      if (options.batchHandler && chunk.length > 1) {
-        const outcome = await handleChunk(chunk.map(toRecord), heartbeat);
+      if (options.batchHandler) {
+        const records = chunk.map(toRecord);
+        let outcome: Joined | 'one-by-one' =
+          concurrency > 1 ? await join(records, heartbeat) : 'alone';
+        if (outcome === 'alone' && chunk.length > 1)
+          outcome = await handleChunk(records, heartbeat);
         if (outcome === 'stop') break;
         if (outcome === 'done') {
           resolve(chunk.at(-1)!.offset);

@@ -335,6 +335,85 @@ describe('runConsumer with a batch handler', () => {
   });
 });
 
+describe('runConsumer joining the partitions of a fetch', () => {
+  it('hands the concurrent chunks of several partitions and topics to one call, each partition in order', async () => {
+    const [a, b] = [await topicPair(3), await topicPair(3)];
+    const calls: ConsumedRecord[][] = [];
+    const single: string[] = [];
+    const keys = Array.from({ length: 12 }, (_, i) => `k${i}`);
+    // Everything is there before the group joins: its first fetch brings all six partitions.
+    for (let round = 0; round < 5; round++) {
+      for (const topic of [a, b])
+        await producer.send(
+          topic,
+          keys.map((key) => ({ key, value: `${key}:${round}` })),
+        );
+    }
+    const consumer = await runConsumer({
+      kafka,
+      producer,
+      logger,
+      registry: new Registry(),
+      groupId: unique('g'),
+      topics: [a, b],
+      partitionsConsumedConcurrently: 6,
+      maxChunk: 500,
+      batchHandler: async (records) => {
+        if (records.some((r) => r.value!.toString() === 'poison')) {
+          throw permanentError('BAD_RECORD', 'one bad record in the chunk');
+        }
+        calls.push(records);
+      },
+      handler: async (r) => {
+        if (r.value!.toString() === 'poison') throw permanentError('BAD_RECORD', 'poison');
+        single.push(r.value!.toString());
+      },
+    });
+    const handled = () => calls.reduce((n, c) => n + c.length, 0) + single.length;
+    await waitFor(() => handled() >= 120, { what: '120 records' });
+
+    // One call held records of several partitions of both topics.
+    const spread = (c: ConsumedRecord[]) => new Set(c.map((r) => `${r.topic}/${r.partition}`));
+    const widest = calls.reduce((w, c) => (spread(c).size > spread(w).size ? c : w), calls[0]!);
+    expect(spread(widest).size).toBeGreaterThan(3);
+    expect(new Set(widest.map((r) => r.topic)).size).toBe(2);
+    // Every key's records came in the order they were produced, within and across calls.
+    const rounds = new Map<string, number[]>();
+    for (const r of calls.flat()) {
+      const [key, round] = r.value!.toString().split(':');
+      const list = rounds.get(`${r.topic}/${key}`) ?? [];
+      rounds.set(`${r.topic}/${key}`, [...list, Number(round)]);
+    }
+    expect(rounds.size).toBe(24);
+    for (const list of rounds.values()) expect(list).toEqual([0, 1, 2, 3, 4]);
+
+    // A poison record in one partition: the joined call fails, each chunk is handled on
+    // its own, and only the poison record's chunk goes record by record.
+    const before = calls.length;
+    for (const topic of [a, b])
+      await producer.send(
+        topic,
+        keys.map((key) => ({ key, value: `${key}:5` })),
+      );
+    await producer.send(a, [
+      { key: 'k0', value: 'poison' },
+      { key: 'k0', value: 'after' },
+    ]);
+    await waitFor(() => single.includes('after') && handled() >= 145, {
+      what: 'the records after the poison one',
+    });
+    await consumer.stop();
+    expect(single).not.toContain('poison');
+    expect(
+      calls
+        .slice(before)
+        .flat()
+        .map((r) => r.value!.toString()),
+    ).not.toContain('poison');
+    expect(handled()).toBe(145);
+  });
+});
+
 describe('runConsumer watchdog', () => {
   const restarts = async (registry: Registry) =>
     (await registry.getSingleMetric('mailroom_consumer_restarts_total')?.get())?.values[0]?.value ??
