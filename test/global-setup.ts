@@ -4,6 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { Admin } from 'kafkajs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -16,7 +17,22 @@ function stackIsUp(): boolean {
   }
 }
 
-export default async function setup(): Promise<void> {
+/** Topics the tests create (unique('test.…') names, and their dead letters). */
+const isTestTopic = (topic: string) => topic.startsWith('test.');
+
+async function withAdmin<T>(fn: (admin: Admin) => Promise<T>): Promise<T> {
+  const { Kafka, logLevel } = await import('kafkajs');
+  const brokers = (process.env.KAFKA_BROKERS ?? '').split(',').filter(Boolean);
+  const admin = new Kafka({ clientId: 'test-setup', brokers, logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    return await fn(admin);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export default async function setup(): Promise<() => Promise<void>> {
   const dataDir = process.env.MAILROOM_DATA_DIR ?? `${root}/.data`;
   const runtimeEnv = `${dataDir}/runtime.env`;
   if (!existsSync(runtimeEnv) || !stackIsUp()) {
@@ -38,4 +54,22 @@ export default async function setup(): Promise<void> {
   // Migrations added since the stack started apply before any test runs.
   const { migrate } = await import('@mailroom/db');
   await migrate({ url: process.env.DATABASE_URL! });
+
+  // The run's own test topics are deleted at the end: a broker keeps every partition it
+  // has (a few hundred after one run) and its background upkeep of them shows up as CPU
+  // in every later benchmark. Topics that were there before the run (another run's, on a
+  // shared stack) are left alone.
+  const before = new Set((await withAdmin((a) => a.listTopics())).filter(isTestTopic));
+  return async () => {
+    try {
+      const created = await withAdmin(async (admin) => {
+        const mine = (await admin.listTopics()).filter((t) => isTestTopic(t) && !before.has(t));
+        if (mine.length > 0) await admin.deleteTopics({ topics: mine, timeout: 30_000 });
+        return mine.length;
+      });
+      console.log(`[tests] deleted the run's ${created} test topics`);
+    } catch (err) {
+      console.warn(`[tests] could not delete the run's test topics: ${(err as Error).message}`);
+    }
+  };
 }
