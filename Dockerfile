@@ -29,8 +29,12 @@ RUN npm ci --omit=dev && npm cache clean --force
 # --- runtime: one app, non-root, read-only code.
 FROM ${NODE_IMAGE} AS runtime
 ARG APP
+# NODE_OPTIONS: the V8 old space of one app capped at 160 MB (its live heap is far
+# smaller), so a process behind a backlog stays under 250 MB RSS instead of growing its
+# heap lazily; override it in the environment of a deployment.
 ENV NODE_ENV=production \
-    APP=${APP}
+    APP=${APP} \
+    NODE_OPTIONS=--max-old-space-size=160
 WORKDIR /app
 COPY --from=deps /app/ ./
 COPY . .

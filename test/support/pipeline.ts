@@ -16,6 +16,8 @@ import { createKafka, parseBrokers } from '@mailroom/kafka';
 import { stackEnv, testLogger, unique } from './env.js';
 import { commitNewestOffsets } from './offsets.js';
 
+/** The image's NODE_OPTIONS (Dockerfile), for apps spawned as processes. */
+export const APP_NODE_OPTIONS = '--max-old-space-size=160';
 export const PIPELINE_APPS = [
   'ticket-store',
   'categorizer',
@@ -173,6 +175,9 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
       KAFKA_CLIENT_ID: runId,
       METRICS_PORT: String(port),
       DATABASE_URL: databaseUrl,
+      // As in the image (Dockerfile): each app's V8 old space capped, so that a process
+      // behind a backlog stays under 250 MB instead of growing its heap lazily.
+      NODE_OPTIONS: process.env.NODE_OPTIONS ?? APP_NODE_OPTIONS,
     };
     if (options.replicationFactor) env.KAFKA_REPLICATION_FACTOR = String(options.replicationFactor);
     const prefix = CONSUMERS[name];
