@@ -3,25 +3,13 @@
 // window after start-up. What a stage costs per ticket at low rates is mostly this.
 //
 //   npx tsx bench/e2e/idle.bench.ts [--seconds 20]
-import { existsSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
+import { loadBenchEnv } from './bench-env.js';
 import { parseArgs } from 'node:util';
 import { createPool } from '@mailroom/db';
 import { cpuBetween, postgresPidsOf, snapshotCpu } from './cpu-account.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const dataDir = process.env.MAILROOM_DATA_DIR ?? `${root}.data`;
-const runtimeEnv = `${dataDir}/runtime.env`;
-if (!existsSync(runtimeEnv)) throw new Error(`${runtimeEnv} missing: run npm run stack:up`);
-for (const line of readFileSync(runtimeEnv, 'utf8').split('\n')) {
-  const m = /^([A-Z0-9_]+)=(.*)$/.exec(line);
-  if (m?.[1] && process.env[m[1]] === undefined) process.env[m[1]] = m[2];
-}
-process.env.DATABASE_URL = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL;
-process.env.MAILROOM_ROOT = root;
-process.env.REPLY_TOKEN_SECRET ??= 'mailroom-bench-reply-token-secret-0123456789';
-process.env.TEST_LOG_LEVEL ??= 'silent';
+const { dataDir } = loadBenchEnv();
 
 const { values: args } = parseArgs({ options: { seconds: { type: 'string', default: '20' } } });
 const seconds = Number(args.seconds);

@@ -8,8 +8,7 @@
 //   npm run bench:e2e -- --rate 200 --n 6000   open loop at 200 tickets/s (latency)
 //   npm run bench:e2e -- --llm             the fake Anthropic API at 300 ms per call
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { loadBenchEnv } from './bench-env.js';
 import { parseArgs } from 'node:util';
 import { ALL_TOPICS, makeEvent, encodeEvent } from '@mailroom/events';
 import { ensureTopics, parseBrokers, topicSpecs } from '@mailroom/kafka';
@@ -21,19 +20,7 @@ import { measureBus } from './bus-baseline.js';
 import { drive } from './drive.js';
 import { startSampler, summarize } from './process-sampler.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const dataDir = process.env.MAILROOM_DATA_DIR ?? `${root}.data`;
-const runtimeEnv = `${dataDir}/runtime.env`;
-if (!existsSync(runtimeEnv)) throw new Error(`${runtimeEnv} missing: run npm run stack:up`);
-for (const line of readFileSync(runtimeEnv, 'utf8').split('\n')) {
-  const m = /^([A-Z0-9_]+)=(.*)$/.exec(line);
-  if (m?.[1] && process.env[m[1]] === undefined) process.env[m[1]] = m[2];
-}
-// The bench writes tens of thousands of tickets: into the test database, not npm start's.
-process.env.DATABASE_URL = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL;
-process.env.MAILROOM_ROOT = root;
-process.env.REPLY_TOKEN_SECRET ??= 'mailroom-bench-reply-token-secret-0123456789';
-process.env.TEST_LOG_LEVEL ??= 'silent';
+const { dataDir } = loadBenchEnv();
 
 const { values: args } = parseArgs({
   options: {

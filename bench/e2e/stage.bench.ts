@@ -10,8 +10,8 @@
 //           router (created + categorized), notifier (created + routed: real SMTP to
 //           GreenMail), analytics (created + categorized + routed + acknowledged)
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { loadBenchEnv } from './bench-env.js';
 import { parseArgs } from 'node:util';
 import {
   ALL_TOPICS,
@@ -25,16 +25,7 @@ import { createPool } from '@mailroom/db';
 import { ensureTopics, parseBrokers, topicSpecs } from '@mailroom/kafka';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const dataDir = process.env.MAILROOM_DATA_DIR ?? `${root}.data`;
-for (const line of readFileSync(`${dataDir}/runtime.env`, 'utf8').split('\n')) {
-  const m = /^([A-Z0-9_]+)=(.*)$/.exec(line);
-  if (m?.[1] && process.env[m[1]] === undefined) process.env[m[1]] = m[2];
-}
-if (!existsSync(`${dataDir}/runtime.env`)) throw new Error('run npm run stack:up first');
-process.env.DATABASE_URL = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL;
-process.env.MAILROOM_ROOT = root;
-process.env.REPLY_TOKEN_SECRET ??= 'mailroom-bench-reply-token-secret-0123456789';
+loadBenchEnv();
 
 const STAGES = ['ticket-store', 'categorizer', 'router', 'notifier', 'analytics'] as const;
 type Stage = (typeof STAGES)[number];
