@@ -44,7 +44,14 @@ export function createBatchHandler(
 ): BatchHandler {
   return async (records) => {
     const events: Envelope[] = [];
-    for (const r of records) if (!isIgnored(r)) events.push(decodeEvent(r.value));
+    // Which partition each event came from: the ones handled on their own (mails,
+    // commands) keep their partition's order, and partitions go side by side.
+    const lanes: string[] = [];
+    for (const r of records) {
+      if (isIgnored(r)) continue;
+      events.push(decodeEvent(r.value));
+      lanes.push(`${r.topic}:${r.partition}`);
+    }
     const submissions: Envelope<'raw.api_submission'>['payload'][] = [];
     const lifecycle: Envelope[] = [];
     for (const e of events) {
@@ -59,7 +66,25 @@ export function createBatchHandler(
         if (lifecycle.length > 0) await applyLifecycleBatch(db, lifecycle);
       });
     }
-    for (const e of events) if (!IN_BATCH.has(e.type)) facts.push(...(await handleOne(e)));
+    const own = new Map<string, Envelope[]>();
+    events.forEach((e, i) => {
+      if (IN_BATCH.has(e.type)) return;
+      const lane = own.get(lanes[i]!);
+      if (lane) lane.push(e);
+      else own.set(lanes[i]!, [e]);
+    });
+    const results = await Promise.allSettled(
+      [...own.values()].map(async (lane) => {
+        const out: Envelope[] = [];
+        for (const e of lane) out.push(...(await handleOne(e)));
+        return out;
+      }),
+    );
+    // A failure fails the chunk once every lane has stopped (the retry, or the records
+    // one by one, find the applied ones done and emit their facts then).
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    for (const r of results) if (r.status === 'fulfilled') facts.push(...r.value);
     await emit(producer, facts);
   };
 }
