@@ -194,6 +194,11 @@ ratio           pipeline / bus = ${f((throughput / busRate) * 100, 1)} %
       `${h.app.padEnd(13)} ${String(h.records).padStart(8)} ${String(h.calls).padStart(14)} ${f(h.records / h.calls, 1).padStart(13)} ${f(h.busy, 1).padStart(15)} ${f((h.busy * 1000) / h.records, 2).padStart(17)}`,
     );
   }
+  const smtp = handlers.find((h) => h.smtp)?.smtp;
+  if (smtp?.mails)
+    console.log(
+      `notifier SMTP: ${smtp.mails} mails, ${f((smtp.seconds * 1000) / smtp.mails, 1)} ms per exchange on average (MAIL, RCPT, DATA, the message)`,
+    );
   const acked = Math.max(1, acks.acked());
   const machine = cpu.get('machine') ?? 0;
   cpu.delete('machine');
@@ -232,7 +237,13 @@ ratio           pipeline / bus = ${f((throughput / busRate) * 100, 1)} %
 /** From each consumer app's /metrics: records handled, handler calls (a call is a record
  * or a chunk) and the time spent in them — where a stage spends its time per record. */
 async function handlerFigures(p: Awaited<ReturnType<typeof startPipeline>>) {
-  const out: { app: string; records: number; calls: number; busy: number }[] = [];
+  const out: {
+    app: string;
+    records: number;
+    calls: number;
+    busy: number;
+    smtp?: { mails: number; seconds: number };
+  }[] = [];
   for (const app of ['ticket-store', 'categorizer', 'router', 'notifier', 'analytics'] as const) {
     const text = await (await fetch(p.url(app, '/metrics'))).text();
     const sum = (prefix: string, filter = '') =>
@@ -245,6 +256,12 @@ async function handlerFigures(p: Awaited<ReturnType<typeof startPipeline>>) {
       records: sum('mailroom_consumer_records_total{', 'outcome="processed"'),
       calls: sum('mailroom_consumer_processing_seconds_count'),
       busy: sum('mailroom_consumer_processing_seconds_sum'),
+      ...(app === 'notifier' && {
+        smtp: {
+          mails: sum('mailroom_notifier_smtp_send_seconds_count'),
+          seconds: sum('mailroom_notifier_smtp_send_seconds_sum'),
+        },
+      }),
     });
   }
   return out;
