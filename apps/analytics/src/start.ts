@@ -51,7 +51,11 @@ export async function start(
 
   const app = await startConsumerApp({
     name: 'analytics',
-    config,
+    config: {
+      ...config,
+      KAFKA_FETCH_MAX_WAIT_MS: config.ANALYTICS_FETCH_MAX_WAIT_MS,
+      KAFKA_FETCH_MIN_BYTES: config.ANALYTICS_FETCH_MIN_BYTES,
+    },
     logger,
     registry,
     topics: [...ALL_TOPICS, config.ANALYTICS_EVENTS_TOPIC, `${config.ANALYTICS_EVENTS_TOPIC}.dlq`],
