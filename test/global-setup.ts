@@ -20,10 +20,15 @@ function stackIsUp(): boolean {
 /** Topics the tests create (unique('test.…') names, and their dead letters). */
 const isTestTopic = (topic: string) => topic.startsWith('test.');
 
+const brokers = () => (process.env.KAFKA_BROKERS ?? '').split(',').filter(Boolean);
+
 async function withAdmin<T>(fn: (admin: Admin) => Promise<T>): Promise<T> {
   const { Kafka, logLevel } = await import('kafkajs');
-  const brokers = (process.env.KAFKA_BROKERS ?? '').split(',').filter(Boolean);
-  const admin = new Kafka({ clientId: 'test-setup', brokers, logLevel: logLevel.NOTHING }).admin();
+  const admin = new Kafka({
+    clientId: 'test-setup',
+    brokers: brokers(),
+    logLevel: logLevel.NOTHING,
+  }).admin();
   await admin.connect();
   try {
     return await fn(admin);
@@ -59,6 +64,20 @@ export default async function setup(): Promise<() => Promise<void>> {
   // has (a few hundred after one run) and its background upkeep of them shows up as CPU
   // in every later benchmark. Topics that were there before the run (another run's, on a
   // shared stack) are left alone.
+  // The project's topics exist before any test: a test that watches tickets.events
+  // before an app of it has created the topic would never be assigned its partitions
+  // (kafkajs looks at the topic list again only every few minutes), and apps starting in
+  // parallel on a fresh broker would race to create and grow them.
+  const { ALL_TOPICS } = await import('@mailroom/events');
+  const { ensureTopics, topicSpecs } = await import('@mailroom/kafka');
+  const { Kafka, logLevel } = await import('kafkajs');
+  await ensureTopics(
+    new Kafka({ clientId: 'test-setup', brokers: brokers(), logLevel: logLevel.NOTHING }),
+    topicSpecs(ALL_TOPICS, {
+      KAFKA_TOPIC_PARTITIONS: Number(process.env.KAFKA_TOPIC_PARTITIONS ?? 6),
+      KAFKA_REPLICATION_FACTOR: Number(process.env.KAFKA_REPLICATION_FACTOR ?? 1),
+    }),
+  );
   const before = new Set((await withAdmin((a) => a.listTopics())).filter(isTestTopic));
   return async () => {
     try {
