@@ -427,8 +427,8 @@ export async function runConsumer(options: ConsumerOptions): Promise<RunningCons
     };
     for (let i = 0; i < batch.messages.length && live();) {
       const chunk = batch.messages.slice(i, i + (options.batchHandler ? maxChunk : 1));
+      const records = chunk.map(toRecord);
       if (options.batchHandler) {
-        const records = chunk.map(toRecord);
         let outcome: Joined | 'one-by-one' =
           concurrency > 1 ? await join(records, heartbeat) : 'alone';
         if (outcome === 'alone' && chunk.length > 1)
@@ -442,8 +442,8 @@ export async function runConsumer(options: ConsumerOptions): Promise<RunningCons
         }
       }
       let stopped = false;
-      for (const message of chunk) {
-        if (!live() || !(await handle(toRecord(message), message, heartbeat))) {
+      for (const [j, message] of chunk.entries()) {
+        if (!live() || !(await handle(records[j]!, message, heartbeat))) {
           stopped = true;
           break;
         }
