@@ -11,6 +11,14 @@ export interface DriveOptions {
   pipeline: Pipeline;
   acks: AckWatch;
   n: number;
+  /**
+   * Seconds of warm-up before the measured tickets: the rate rises from 0 to `rate` over
+   * them (rate × seconds / 2 tickets, left out of the figures, see AckWatch), so the
+   * pipeline's code and connections are warm without a backlog built while they were cold.
+   */
+  warmupSeconds?: number;
+  /** Called when the first measured ticket (after the warm-up) is about to be sent. */
+  onMeasuring?: () => void;
   /** Tickets per second; 0 = as fast as possible. */
   rate: number;
   mailShare: number;
@@ -22,6 +30,8 @@ export interface DriveOptions {
 
 export interface Driven {
   startedAt: number;
+  /** Warm-up tickets sent before the measured ones. */
+  warmup: number;
   rest: number;
   mail: number;
   refused: number;
@@ -71,7 +81,17 @@ export async function drive(o: DriveOptions): Promise<Driven> {
       req.on('error', reject);
       req.end(body);
     });
-  const out: Driven = { startedAt: Date.now(), rest: 0, mail: 0, refused: 0, acceptRate: 0 };
+  const rampMs = o.rate > 0 ? (o.warmupSeconds ?? 0) * 1000 : 0;
+  const warmup = Math.round((o.rate * rampMs) / 2000);
+  const total = warmup + o.n;
+  const out: Driven = {
+    startedAt: Date.now(),
+    warmup,
+    rest: 0,
+    mail: 0,
+    refused: 0,
+    acceptRate: 0,
+  };
   const mailEvery = o.mailShare > 0 ? Math.round(1 / o.mailShare) : Infinity;
 
   const one = async (i: number) => {
@@ -79,7 +99,7 @@ export async function drive(o: DriveOptions): Promise<Driven> {
     const title = `${o.pipeline.runId} b${i} ${text.slice(0, 40)}`;
     const requester = o.requesters[i % o.requesters.length]!;
     const byMail = i % mailEvery === mailEvery - 1;
-    o.acks.expect(title, Date.now(), byMail ? 'mail' : 'rest');
+    o.acks.expect(title, Date.now(), byMail ? 'mail' : 'rest', i < warmup);
     if (byMail) {
       out.mail++;
       await mailer.sendMail({
@@ -106,24 +126,32 @@ export async function drive(o: DriveOptions): Promise<Driven> {
     inFlight.add(p);
     void p.finally(() => inFlight.delete(p));
   };
-  for (let i = 0; i < o.n; i++) {
+  let measuredFrom = out.startedAt;
+  for (let i = 0; i < total; i++) {
     if (o.rate > 0) {
-      const due = out.startedAt + (i * 1000) / o.rate;
+      // The ramp's i-th ticket at rampMs·√(i/warmup); then one every 1/rate s.
+      const due =
+        out.startedAt +
+        (i < warmup ? rampMs * Math.sqrt(i / warmup) : rampMs + ((i - warmup) * 1000) / o.rate);
       if (due > Date.now()) await sleep(due - Date.now());
     } else {
       while (inFlight.size >= o.concurrency) await Promise.race(inFlight);
     }
+    if (i === warmup) {
+      measuredFrom = Date.now();
+      o.onMeasuring?.();
+    }
     launch(i);
   }
   await Promise.all([...inFlight]);
-  out.acceptRate = o.n / ((Date.now() - out.startedAt) / 1000);
+  out.acceptRate = o.n / ((Date.now() - measuredFrom) / 1000);
   mailer.close();
   agent.destroy();
 
   // Until all are acknowledged, or nothing moved for 30 s.
   let last = -1;
   let lastMove = Date.now();
-  while (o.acks.acked() < o.n - out.refused && Date.now() - lastMove < 30_000) {
+  while (o.acks.acked() < total - out.refused && Date.now() - lastMove < 30_000) {
     if (o.acks.acked() !== last) {
       last = o.acks.acked();
       lastMove = Date.now();

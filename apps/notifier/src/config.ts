@@ -27,6 +27,8 @@ export const NotifierConfig = Type.Composite([
     NOTIFIER_EVENTS_TOPIC: Type.String({ minLength: 1, default: 'tickets.events' }),
     /** Partitions handled in parallel. */
     NOTIFIER_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 64, default: 6 }),
+    /** Consumers of the group in one notifier process, each with its share of the partitions (see README). */
+    NOTIFIER_CONSUMERS: Type.Integer({ minimum: 1, maximum: 16, default: 2 }),
     /** Records of one partition handled together: one transaction, their mails sent side by side, one produce. */
     NOTIFIER_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 5000, default: 200 }),
     /** How long the group waits for a silent instance (e.g. killed) before it reassigns its partitions. */

@@ -94,7 +94,10 @@ export async function start(
   const pool = createPool({
     url: config.DATABASE_URL,
     // A connection per send lane, one per partition in hand, and a few for /ready and metrics.
-    max: Math.max(config.DATABASE_POOL_MAX, sendLanes(config) + config.NOTIFIER_CONCURRENCY + 2),
+    max: Math.max(
+      config.DATABASE_POOL_MAX,
+      sendLanes(config) + config.NOTIFIER_CONCURRENCY * config.NOTIFIER_CONSUMERS + 2,
+    ),
     applicationName: 'notifier',
     onIdleError: (err) => logger.warn({ err }, 'idle postgres client failed'),
   });
@@ -134,6 +137,7 @@ export async function start(
     logger,
     registry,
     topics: [...ALL_TOPICS, source, dlqTopicOf(source)],
+    consumers: config.NOTIFIER_CONSUMERS,
     consume: (producer) => {
       const handle = async (records: ConsumedRecord[]) => {
         const events = decodeHandled(records);

@@ -67,6 +67,52 @@ describe('startConsumerApp', () => {
     expect(await groupMembers(groupId)).toBe(0);
   });
 
+  it('runs several consumers of its group: one waiting in its handler does not hold the others', async () => {
+    const topic = unique('test.app');
+    const groupId = unique('app');
+    const seen: string[] = [];
+    let slowStarted = false;
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const app = await startConsumerApp({
+      name: 'test',
+      config: config(0),
+      logger,
+      registry: new Registry(),
+      topics: [topic],
+      consumers: 2,
+      consume: () => ({
+        groupId,
+        topics: [topic],
+        fromBeginning: true,
+        handler: async (r) => {
+          if (r.value?.toString() === 'slow') {
+            slowStarted = true;
+            await held;
+          }
+          seen.push(`${r.partition}:${r.value?.toString() ?? ''}`);
+        },
+      }),
+    });
+    try {
+      await app.joined;
+      expect(await groupMembers(groupId)).toBe(2);
+      await app.producer.send(topic, [{ key: 'a', value: 'slow', partition: 0 }]);
+      await waitFor(() => slowStarted, { what: "partition 0's handler holding its record" });
+      await app.producer.send(topic, [{ key: 'b', value: 'fast', partition: 1 }]);
+      // One consumer has each partition: partition 1's record is handled while
+      // partition 0's handler still waits (one consumer would fetch again only after it).
+      await waitFor(() => seen.includes('1:fast'), { what: "partition 1's record" });
+      expect(seen).toEqual(['1:fast']);
+      release();
+      await waitFor(() => seen.includes('0:slow'), { what: "partition 0's record" });
+    } finally {
+      release();
+      await app.stop();
+    }
+    expect(await groupMembers(groupId)).toBe(0);
+  });
+
   it('fails to start when its port is taken, and leaves no consumer in the group', async () => {
     const blocker = net.createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));

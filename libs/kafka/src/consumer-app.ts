@@ -47,6 +47,13 @@ export interface ConsumerAppOptions {
   checks?: Record<string, () => Promise<unknown>>;
   /** The app's own resources (a pool), closed last. */
   close?: () => Promise<void>;
+  /**
+   * Consumers of the group in this process (default 1), each with its share of the
+   * partitions. kafkajs fetches again only when every batch of the last fetch is done,
+   * so a handler that waits on the network (SMTP) leaves the stage idle between its
+   * fetches; two consumers take turns in those gaps.
+   */
+  consumers?: number;
 }
 
 export interface ConsumerApp {
@@ -71,18 +78,23 @@ export async function startConsumerApp(o: ConsumerAppOptions): Promise<ConsumerA
     },
   });
   const readiness = kafkaReadiness(kafka);
-  const consumer = await runConsumer({
-    kafka,
-    producer,
-    logger,
-    registry,
-    fetchMinBytes: config.KAFKA_FETCH_MIN_BYTES,
-    fetchMaxWaitMs: config.KAFKA_FETCH_MAX_WAIT_MS,
-    commitIntervalMs: config.KAFKA_COMMIT_INTERVAL_MS,
-    ...o.consume(producer),
-  });
+  const part = o.consume(producer);
+  const consumers = await Promise.all(
+    Array.from({ length: Math.max(1, o.consumers ?? 1) }, () =>
+      runConsumer({
+        kafka,
+        producer,
+        logger,
+        registry,
+        fetchMinBytes: config.KAFKA_FETCH_MIN_BYTES,
+        fetchMaxWaitMs: config.KAFKA_FETCH_MAX_WAIT_MS,
+        commitIntervalMs: config.KAFKA_COMMIT_INTERVAL_MS,
+        ...part,
+      }),
+    ),
+  );
   const stopKafka = async () => {
-    await consumer.stop();
+    await Promise.all(consumers.map((c) => c.stop()));
     await producer.disconnect();
     await readiness.close();
   };
@@ -99,7 +111,7 @@ export async function startConsumerApp(o: ConsumerAppOptions): Promise<ConsumerA
   });
   return {
     port: server.port,
-    joined: consumer.joined,
+    joined: Promise.all(consumers.map((c) => c.joined)).then(() => undefined),
     producer,
     stop: async () => {
       await stopKafka();
