@@ -404,7 +404,10 @@ describe('deploy/k8s: Kafka, topics and autoscaling', () => {
     expect(trigger.metadata.bootstrapServers).toBe(
       configMap.data.KAFKA_BROKERS!.replace(':', `.${overlay.namespace}.svc:`),
     );
-    expect(so!.spec.maxReplicaCount).toBeLessThanOrEqual(partitions);
+    // Each notifier process is NOTIFIER_CONSUMERS members of its group.
+    const members = app === 'notifier' ? Number(appDefault(app, 'NOTIFIER_CONSUMERS')) : 1;
+    expect(members).toBeGreaterThanOrEqual(1);
+    expect(so!.spec.maxReplicaCount! * members).toBeLessThanOrEqual(partitions);
     expect(so!.spec.minReplicaCount).toBeGreaterThanOrEqual(1);
     // The HPA owns the replica count.
     expect(deployment(app).spec.replicas).toBeUndefined();
