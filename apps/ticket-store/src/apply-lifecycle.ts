@@ -166,11 +166,16 @@ export async function applyLifecycleBatch(
       values: [sorted.map(([id]) => id), sorted.map(([, p]) => p.sentAt)],
     });
     // As applyLifecycle: only for tickets this store holds; the first one per Message-ID wins.
+    // "First" by the events' order, chosen here: a plan that joins the rows with tickets
+    // by hash inserts them in any order, and ON CONFLICT keeps whichever came first.
     await db.query({
       name: 'ticket-store-batch-thread-index',
       text: `insert into ticket_thread_index (message_id, ticket_id)
-        select u.message_id, u.ticket_id from unnest($1::text[], $2::uuid[]) as u(message_id, ticket_id)
-        where exists (select 1 from tickets where id = u.ticket_id) on conflict do nothing`,
+        select distinct on (u.message_id) u.message_id, u.ticket_id
+        from unnest($1::text[], $2::uuid[]) with ordinality as u(message_id, ticket_id, ord)
+        where exists (select 1 from tickets where id = u.ticket_id)
+        order by u.message_id, u.ord
+        on conflict do nothing`,
       values: [ackMessages.map((m) => m.messageId), ackMessages.map((m) => m.ticketId)],
     });
   }
