@@ -215,4 +215,20 @@ describe('applyLifecycleBatch', () => {
       expect(expected[9]!.thread).toEqual([]);
     },
   );
+
+  it('keeps the first acknowledgement per Message-ID whatever join the planner picks', async () => {
+    // A small or fresh tickets table gets a hash join, which yields the rows in the
+    // table's order rather than the events' (fresh-clone CI met it).
+    const batch = await setUp();
+    await withTransaction(pool, async (db) => {
+      await db.query('set local enable_nestloop = off');
+      await db.query('set local enable_mergejoin = off');
+      // The first ticket's row rewritten: a sequential scan now meets it after the second.
+      await db.query('update tickets set updated_at = updated_at where id = $1', [batch.ids[8]]);
+      await applyLifecycleBatch(db, batch.events);
+    });
+    const rows = await state(batch.ids, batch.tag);
+    expect(rows[8]!.thread).toEqual(['<shared-@test>']);
+    expect(rows[9]!.thread).toEqual([]);
+  });
 });
