@@ -30,8 +30,6 @@ export interface DriveOptions {
 
 export interface Driven {
   startedAt: number;
-  /** Warm-up tickets sent before the measured ones. */
-  warmup: number;
   rest: number;
   mail: number;
   refused: number;
@@ -46,6 +44,10 @@ const TEXTS = [
   'Please reset my password, the reset link has expired.',
   'The mobile app crashes when I open the settings page.',
 ];
+
+/** Tickets of a warm-up ramp from 0 to `rate` over `seconds` (none without a rate). */
+export const warmupTickets = (rate: number, seconds: number) =>
+  rate > 0 ? Math.round((rate * seconds) / 2) : 0;
 
 export async function drive(o: DriveOptions): Promise<Driven> {
   const mailer = nodemailer.createTransport({
@@ -82,16 +84,9 @@ export async function drive(o: DriveOptions): Promise<Driven> {
       req.end(body);
     });
   const rampMs = o.rate > 0 ? (o.warmupSeconds ?? 0) * 1000 : 0;
-  const warmup = Math.round((o.rate * rampMs) / 2000);
+  const warmup = warmupTickets(o.rate, o.warmupSeconds ?? 0);
   const total = warmup + o.n;
-  const out: Driven = {
-    startedAt: Date.now(),
-    warmup,
-    rest: 0,
-    mail: 0,
-    refused: 0,
-    acceptRate: 0,
-  };
+  const out: Driven = { startedAt: Date.now(), rest: 0, mail: 0, refused: 0, acceptRate: 0 };
   const mailEvery = o.mailShare > 0 ? Math.round(1 / o.mailShare) : Infinity;
 
   const one = async (i: number) => {

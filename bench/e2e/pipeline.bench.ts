@@ -18,7 +18,7 @@ import { watchAcks } from './ack-watch.js';
 import { cpuBetween, postgresPidsOf, snapshotCpu } from './cpu-account.js';
 import { createPool } from '@mailroom/db';
 import { measureBus } from './bus-baseline.js';
-import { drive } from './drive.js';
+import { drive, warmupTickets } from './drive.js';
 import { startSampler, summarize } from './process-sampler.js';
 
 const { dataDir } = loadBenchEnv();
@@ -50,7 +50,7 @@ const n = Number(args.n);
 const rate = Number(args.rate);
 const mailShare = Number(args.mail);
 const warmupSeconds = rate > 0 ? Number(args.warmup ?? 10) : 0;
-const warmup = Math.round((warmupSeconds * rate) / 2);
+const warmup = warmupTickets(rate, warmupSeconds);
 
 // Imported after the environment is complete (the harness reads the stack's addresses).
 const { startPipeline } = await import('../../test/support/pipeline.js');
